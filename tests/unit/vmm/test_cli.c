@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+
+static enum cli_command parse(struct vm_config *cfg, char *err, int n, ...)
+{
+	char *argv[32];
+	va_list ap;
+
+	va_start(ap, n);
+	argv[0] = "nestbox";
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = va_arg(ap, char *);
+	va_end(ap);
+	argv[n + 1] = NULL;
+	return cli_parse(n + 1, argv, cfg, err, 256);
+}
+
+Test(cli_size, suffixes_are_binary)
+{
+	uint64_t v;
+
+	cr_assert_eq(cli_parse_size("512M", &v), 0);
+	cr_assert_eq(v, 512ULL << 20);
+	cr_assert_eq(cli_parse_size("2G", &v), 0);
+	cr_assert_eq(v, 2ULL << 30);
+	cr_assert_eq(cli_parse_size("1536k", &v), 0);
+	cr_assert_eq(v, 1536ULL << 10);
+	cr_assert_eq(cli_parse_size("1T", &v), 0);
+	cr_assert_eq(v, 1ULL << 40);
+	cr_assert_eq(cli_parse_size("4GiB", &v), 0);
+	cr_assert_eq(v, 4ULL << 30);
+	cr_assert_eq(cli_parse_size("64MB", &v), 0);
+	cr_assert_eq(v, 64ULL << 20);
+	cr_assert_eq(cli_parse_size("4096B", &v), 0);
+	cr_assert_eq(v, 4096);
+}
+
+Test(cli_size, bare_number_is_mebibytes)
+{
+	uint64_t v;
+
+	cr_assert_eq(cli_parse_size("256", &v), 0);
+	cr_assert_eq(v, 256ULL << 20);
+}
+
+Test(cli_size, rejects_garbage_and_overflow)
+{
+	uint64_t v = 7;
+
+	cr_assert_neq(cli_parse_size("", &v), 0);
+	cr_assert_neq(cli_parse_size("M", &v), 0);
+	cr_assert_neq(cli_parse_size("-1G", &v), 0);
+	cr_assert_neq(cli_parse_size("12Q", &v), 0);
+	cr_assert_neq(cli_parse_size("1G5", &v), 0);
+	cr_assert_neq(cli_parse_size("1.5G", &v), 0);
+	cr_assert_neq(cli_parse_size("99999999999999999999", &v), 0);
+	cr_assert_neq(cli_parse_size("16777216T", &v), 0); /* 2^64 */
+	cr_assert_eq(v, 7, "a failed parse must not write the result");
+}
+
+Test(cli_size, formats_for_messages)
+{
+	char b[32];
+
+	cli_format_size(512ULL << 20, b, sizeof(b));
+	cr_assert_str_eq(b, "512M");
+	cli_format_size(3ULL << 29, b, sizeof(b));
+	cr_assert_str_eq(b, "1.5G");
+	cli_format_size(100, b, sizeof(b));
+	cr_assert_str_eq(b, "100");
+}
+
+Test(cli, run_with_all_options)
+{
+	struct vm_config c;
+	char err[256];
+
+	cr_assert_eq(parse(&c, err, 15, "run", "--kernel", "Image", "--initrd",
+			   "rd.cpio", "--cmdline", "console=ttyAMA0 quiet",
+			   "--cpus", "4", "--memory", "2G", "--console",
+			   "file:/tmp/x", "-v", "-v"),
+		     CLI_RUN, "%s", err);
+	cr_assert_str_eq(c.kernel, "Image");
+	cr_assert_str_eq(c.initrd, "rd.cpio");
+	cr_assert_str_eq(c.cmdline, "console=ttyAMA0 quiet");
+	cr_assert_eq(c.cpus, 4);
+	cr_assert_eq(c.mem_size, 2ULL << 30);
+	cr_assert_eq(c.console, CONSOLE_FILE);
+	cr_assert_str_eq(c.console_path, "/tmp/x");
+	cr_assert_eq(c.verbose, 2);
+}
+
+Test(cli, defaults)
+{
+	struct vm_config c;
+	char err[256];
+
+	cr_assert_eq(parse(&c, err, 3, "run", "--kernel", "Image"), CLI_RUN);
+	cr_assert_eq(c.cpus, CLI_DEFAULT_CPUS);
+	cr_assert_eq(c.mem_size, CLI_DEFAULT_MEM);
+	cr_assert_eq(c.console, CONSOLE_STDIO);
+	cr_assert_null(c.initrd);
+	cr_assert_str_eq(c.cmdline, "");
+}
+
+Test(cli, help_and_version)
+{
+	struct vm_config c;
+	char err[256];
+
+	cr_assert_eq(parse(&c, err, 1, "--help"), CLI_HELP);
+	cr_assert_eq(parse(&c, err, 1, "--version"), CLI_VERSION);
+	cr_assert_eq(parse(&c, err, 2, "run", "--help"), CLI_HELP);
+}
+
+Test(cli, errors_name_the_problem)
+{
+	struct vm_config c;
+	char err[256];
+
+	cr_assert_eq(parse(&c, err, 0), CLI_ERROR);
+	cr_assert_eq(parse(&c, err, 1, "boot"), CLI_ERROR);
+	cr_assert(strstr(err, "boot"));
+	cr_assert_eq(parse(&c, err, 1, "run"), CLI_ERROR);
+	cr_assert(strstr(err, "--kernel"));
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I", "--bogus"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "--bogus"), "%s", err);
+	cr_assert_eq(parse(&c, err, 2, "run", "--kernel"), CLI_ERROR);
+	cr_assert(strstr(err, "needs a value"), "%s", err);
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--cpus", "0"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "--cpus"));
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--cpus", "2x"),
+		     CLI_ERROR);
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--memory", "lots"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "--memory 'lots'"), "%s", err);
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--console", "tty"),
+		     CLI_ERROR);
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--console", "file:"),
+		     CLI_ERROR);
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I", "stray"), CLI_ERROR);
+	cr_assert(strstr(err, "stray"));
+}
+
+Test(cli, overlong_cmdline_is_refused)
+{
+	struct vm_config c;
+	char err[256];
+	static char big[CLI_CMDLINE_MAX + 10];
+
+	memset(big, 'a', sizeof(big) - 1);
+	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--cmdline", big),
+		     CLI_ERROR);
+}
+
+Test(cli, parsing_twice_gives_the_same_result)
+{
+	struct vm_config a, b;
+	char err[256];
+
+	cr_assert_eq(parse(&a, err, 5, "run", "--kernel", "I", "--cpus", "3"), CLI_RUN);
+	cr_assert_eq(parse(&b, err, 5, "run", "--kernel", "I", "--cpus", "3"), CLI_RUN);
+	cr_assert_eq(a.cpus, b.cpus);
+}

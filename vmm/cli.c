@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char cli_usage[] =
+	"usage: nestbox run --kernel IMAGE [options]\n"
+	"       nestbox --help | --version\n"
+	"\n"
+	"Boot an arm64 Linux guest on KVM.\n"
+	"\n"
+	"run options:\n"
+	"  --kernel IMAGE         arm64 Linux Image (uncompressed) to boot\n"
+	"  --initrd FILE          initial ramdisk\n"
+	"  --cmdline STR          kernel command line\n"
+	"  --cpus N               number of vCPUs (default 1)\n"
+	"  --memory SIZE          guest RAM, e.g. 512M, 2G (default 512M; a bare\n"
+	"                         number is MiB)\n"
+	"  --console KIND         stdio (default), none, or file:PATH\n"
+	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
+	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
+	"\n"
+	"With --console stdio on a terminal, type Ctrl-A x to quit and Ctrl-A\n"
+	"Ctrl-A to send a Ctrl-A to the guest.\n"
+	"\n"
+	"Exit status: 0 guest powered off or rebooted; 1 bad input or host\n"
+	"unsupported; 2 usage error; 3 guest crashed (registers on stderr);\n"
+	"4 host failure while running; 128+N stopped by signal N.\n";
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 20; /* bare number: MiB */
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'B':
+			shift = 0;
+			break;
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
+		}
+		end++;
+		if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void cli_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		uint64_t unit = 1ULL << (10 * (i + 1));
+
+		if (bytes >= unit) {
+			if (bytes % unit == 0)
+				snprintf(buf, len, "%llu%c",
+					 (unsigned long long)(bytes / unit),
+					 units[i]);
+			else
+				snprintf(buf, len, "%.1f%c",
+					 (double)bytes / (double)unit, units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+}
+
+enum {
+	OPT_KERNEL = 0x100,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_CONSOLE,
+	OPT_DUMP_DTB,
+};
+
+static int parse_console(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->console = CONSOLE_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		cfg->console = CONSOLE_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		cfg->console = CONSOLE_FILE;
+		cfg->console_path = arg + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_cpus(const char *arg, unsigned int *cpus)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)arg[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || v == 0 || v > 65536)
+		return -EINVAL;
+	*cpus = v;
+	return 0;
+}
+
+enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
+			   char *err, size_t errlen)
+{
+	static const struct option top_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	static const struct option run_opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cpus = CLI_DEFAULT_CPUS;
+	cfg->mem_size = CLI_DEFAULT_MEM;
+	cfg->console = CONSOLE_STDIO;
+	cfg->cmdline = "";
+
+	/* getopt keeps state in globals; reset it so parsing is repeatable. */
+	optind = 0;
+	opterr = 0;
+
+	if (argc < 2) {
+		snprintf(err, errlen, "no command given (try 'nestbox --help')");
+		return CLI_ERROR;
+	}
+	if (argv[1][0] == '-') {
+		c = getopt_long(argc, argv, "+hV", top_opts, NULL);
+		if (c == 'h')
+			return CLI_HELP;
+		if (c == 'V')
+			return CLI_VERSION;
+		snprintf(err, errlen, "unknown option '%s' (try 'nestbox --help')",
+			 argv[1]);
+		return CLI_ERROR;
+	}
+	if (strcmp(argv[1], "run")) {
+		snprintf(err, errlen, "unknown command '%s' (try 'nestbox --help')",
+			 argv[1]);
+		return CLI_ERROR;
+	}
+
+	argc--;
+	argv++;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:vh", run_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			cfg->kernel = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			if (strlen(optarg) >= CLI_CMDLINE_MAX) {
+				snprintf(err, errlen,
+					 "--cmdline: %zu bytes is longer than the %d a kernel accepts",
+					 strlen(optarg), CLI_CMDLINE_MAX - 1);
+				return CLI_ERROR;
+			}
+			cfg->cmdline = optarg;
+			break;
+		case OPT_CPUS:
+			if (parse_cpus(optarg, &cfg->cpus)) {
+				snprintf(err, errlen,
+					 "--cpus '%s': expected a number from 1 upwards",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_MEMORY:
+			if (cli_parse_size(optarg, &cfg->mem_size)) {
+				snprintf(err, errlen,
+					 "--memory '%s': expected a size such as 512M or 2G",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_CONSOLE:
+			if (parse_console(optarg, cfg)) {
+				snprintf(err, errlen,
+					 "--console '%s': expected stdio, none or file:PATH",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_DUMP_DTB:
+			cfg->dump_dtb = optarg;
+			break;
+		case 'v':
+			cfg->verbose++;
+			break;
+		case 'h':
+			return CLI_HELP;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value",
+				 argv[optind - 1]);
+			return CLI_ERROR;
+		default:
+			snprintf(err, errlen,
+				 "unknown option '%s' for 'run' (try 'nestbox --help')",
+				 argv[optind - 1]);
+			return CLI_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return CLI_ERROR;
+	}
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "run: --kernel IMAGE is required");
+		return CLI_ERROR;
+	}
+	return CLI_RUN;
+}

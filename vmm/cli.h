@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NESTBOX_CLI_H
+#define NESTBOX_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned int cpus;
+	uint64_t mem_size;
+	enum console_kind console;
+	const char *console_path; /* CONSOLE_FILE */
+	const char *dump_dtb;     /* write the generated DTB here */
+	int verbose;
+};
+
+enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };
+
+#define CLI_DEFAULT_CPUS 1
+#define CLI_DEFAULT_MEM (512ULL << 20)
+/* Longest kernel command line an arm64 Linux accepts (COMMAND_LINE_SIZE). */
+#define CLI_CMDLINE_MAX 2048
+
+/*
+ * Parse argv. On CLI_ERROR, @err holds one line that says what was wrong.
+ * Strings in @cfg point into argv.
+ */
+enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
+			   char *err, size_t errlen);
+
+/*
+ * Parse a size such as "512M", "2G", "1536K" or "4096" (a bare number is
+ * MiB, as QEMU reads it). Suffixes are binary (K = 1024) and may be followed
+ * by "B" or "iB". Returns 0 or -EINVAL/-ERANGE.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Format a byte count for messages: "512M", "1.5G", "4096". */
+void cli_format_size(uint64_t bytes, char *buf, size_t len);
+
+extern const char cli_usage[];
+
+#endif

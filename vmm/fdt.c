@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "fdt.h"
+
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+
+/* Helpers return libfdt error codes; fdt_build() turns them into errno. */
+#define TRY(x)                                                                \
+	do {                                                                  \
+		int __r = (x);                                                \
+		if (__r < 0)                                                  \
+			return __r;                                           \
+	} while (0)
+
+static int prop_reg(void *fdt, const uint64_t *pairs, int n)
+{
+	fdt64_t cells[8];
+
+	for (int i = 0; i < n * 2; i++)
+		cells[i] = cpu_to_fdt64(pairs[i]);
+	return fdt_property(fdt, "reg", cells, n * 2 * sizeof(fdt64_t));
+}
+
+static int prop_irqs(void *fdt, const uint32_t *triples, int n)
+{
+	fdt32_t cells[12];
+
+	for (int i = 0; i < n * 3; i++)
+		cells[i] = cpu_to_fdt32(triples[i]);
+	return fdt_property(fdt, "interrupts", cells, n * 3 * sizeof(fdt32_t));
+}
+
+static int add_cpus(void *fdt, const struct fdt_params *p)
+{
+	char name[32];
+
+	TRY(fdt_begin_node(fdt, "cpus"));
+	TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	TRY(fdt_property_u32(fdt, "#size-cells", 0));
+	for (unsigned int i = 0; i < p->ncpus; i++) {
+		/* reg: Aff3 in the high cell, Aff2..Aff0 in the low one. */
+		uint64_t mpidr = p->mpidr[i];
+		uint64_t reg = ((mpidr >> 32) & 0xff) << 32 | (mpidr & 0xffffff);
+
+		snprintf(name, sizeof(name), "cpu@%llx", (unsigned long long)reg);
+		TRY(fdt_begin_node(fdt, name));
+		TRY(fdt_property_string(fdt, "device_type", "cpu"));
+		TRY(fdt_property_string(fdt, "compatible", "arm,armv8"));
+		TRY(fdt_property_string(fdt, "enable-method", "psci"));
+		TRY(fdt_property_u64(fdt, "reg", reg));
+		TRY(fdt_end_node(fdt));
+	}
+	return fdt_end_node(fdt);
+}
+
+static int add_gic(void *fdt, const struct fdt_params *p)
+{
+	const uint64_t gic_reg[] = { p->gicd_base, p->gicd_size, p->gicr_base,
+				     p->gicr_size };
+	const uint64_t its_reg[] = { p->its_base, p->its_size };
+	char name[48];
+
+	snprintf(name, sizeof(name), "intc@%llx",
+		 (unsigned long long)p->gicd_base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
+	TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
+	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	TRY(fdt_property(fdt, "ranges", NULL, 0));
+	TRY(prop_reg(fdt, gic_reg, 2));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_GIC));
+
+	snprintf(name, sizeof(name), "msi-controller@%llx",
+		 (unsigned long long)p->its_base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3-its"));
+	TRY(fdt_property(fdt, "msi-controller", NULL, 0));
+	TRY(fdt_property_u32(fdt, "#msi-cells", 1));
+	TRY(prop_reg(fdt, its_reg, 1));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_ITS));
+	TRY(fdt_end_node(fdt));
+
+	return fdt_end_node(fdt);
+}
+
+static int add_uart(void *fdt, const struct fdt_params *p, char *path,
+		    size_t pathlen)
+{
+	static const char compat[] = "arm,pl011\0arm,primecell";
+	static const char clock_names[] = "uartclk\0apb_pclk";
+	const uint64_t reg[] = { p->uart_base, p->uart_size };
+	const uint32_t irq[] = { FDT_GIC_SPI, p->uart_spi, FDT_IRQ_LEVEL_HIGH };
+	const fdt32_t clocks[] = { cpu_to_fdt32(FDT_PHANDLE_APB_CLK),
+				   cpu_to_fdt32(FDT_PHANDLE_APB_CLK) };
+
+	TRY(fdt_begin_node(fdt, "apb-pclk"));
+	TRY(fdt_property_string(fdt, "compatible", "fixed-clock"));
+	TRY(fdt_property_u32(fdt, "#clock-cells", 0));
+	TRY(fdt_property_u32(fdt, "clock-frequency", p->uart_clock_hz));
+	TRY(fdt_property_string(fdt, "clock-output-names", "clk24mhz"));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_APB_CLK));
+	TRY(fdt_end_node(fdt));
+
+	snprintf(path, pathlen, "/pl011@%llx", (unsigned long long)p->uart_base);
+	TRY(fdt_begin_node(fdt, path + 1));
+	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	TRY(prop_reg(fdt, reg, 1));
+	TRY(prop_irqs(fdt, irq, 1));
+	TRY(fdt_property(fdt, "clocks", clocks, sizeof(clocks)));
+	TRY(fdt_property(fdt, "clock-names", clock_names, sizeof(clock_names)));
+	return fdt_end_node(fdt);
+}
+
+static int add_chosen(void *fdt, const struct fdt_params *p,
+		      const char *stdout_path)
+{
+	TRY(fdt_begin_node(fdt, "chosen"));
+	TRY(fdt_property_string(fdt, "bootargs", p->bootargs ? p->bootargs : ""));
+	TRY(fdt_property_string(fdt, "stdout-path", stdout_path));
+	if (p->initrd_end > p->initrd_start) {
+		TRY(fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start));
+		TRY(fdt_property_u64(fdt, "linux,initrd-end", p->initrd_end));
+	}
+	if (p->rng_seed_len)
+		TRY(fdt_property(fdt, "rng-seed", p->rng_seed, p->rng_seed_len));
+	return fdt_end_node(fdt);
+}
+
+static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
+{
+	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	const uint32_t timer_irqs[] = {
+		FDT_GIC_PPI, FDT_PPI_TIMER_SEC_PHYS, FDT_IRQ_LEVEL_HIGH,
+		FDT_GIC_PPI, FDT_PPI_TIMER_PHYS,     FDT_IRQ_LEVEL_HIGH,
+		FDT_GIC_PPI, FDT_PPI_TIMER_VIRT,     FDT_IRQ_LEVEL_HIGH,
+		FDT_GIC_PPI, FDT_PPI_TIMER_HYP,      FDT_IRQ_LEVEL_HIGH,
+	};
+	const uint32_t pmu_irq[] = { FDT_GIC_PPI, FDT_PPI_PMU, FDT_IRQ_LEVEL_HIGH };
+	const uint64_t mem_reg[] = { p->ram_base, p->ram_size };
+	char uart_path[48], mem_name[48];
+
+	TRY(fdt_create(buf, bufsize));
+	TRY(fdt_finish_reservemap(buf));
+	TRY(fdt_begin_node(buf, ""));
+	TRY(fdt_property_string(buf, "compatible", "linux,dummy-virt"));
+	TRY(fdt_property_string(buf, "model", "nestbox"));
+	TRY(fdt_property_u32(buf, "#address-cells", 2));
+	TRY(fdt_property_u32(buf, "#size-cells", 2));
+	TRY(fdt_property_u32(buf, "interrupt-parent", FDT_PHANDLE_GIC));
+
+	TRY(add_cpus(buf, p));
+
+	snprintf(mem_name, sizeof(mem_name), "memory@%llx",
+		 (unsigned long long)p->ram_base);
+	TRY(fdt_begin_node(buf, mem_name));
+	TRY(fdt_property_string(buf, "device_type", "memory"));
+	TRY(prop_reg(buf, mem_reg, 1));
+	TRY(fdt_end_node(buf));
+
+	TRY(fdt_begin_node(buf, "psci"));
+	TRY(fdt_property(buf, "compatible", psci_compat, sizeof(psci_compat)));
+	TRY(fdt_property_string(buf, "method", "hvc"));
+	TRY(fdt_end_node(buf));
+
+	TRY(add_gic(buf, p));
+
+	TRY(fdt_begin_node(buf, "timer"));
+	TRY(fdt_property_string(buf, "compatible", "arm,armv8-timer"));
+	TRY(prop_irqs(buf, timer_irqs, 4));
+	TRY(fdt_property(buf, "always-on", NULL, 0));
+	TRY(fdt_end_node(buf));
+
+	if (p->pmu) {
+		TRY(fdt_begin_node(buf, "pmu"));
+		TRY(fdt_property_string(buf, "compatible", "arm,armv8-pmuv3"));
+		TRY(prop_irqs(buf, pmu_irq, 1));
+		TRY(fdt_end_node(buf));
+	}
+
+	TRY(add_uart(buf, p, uart_path, sizeof(uart_path)));
+
+	TRY(fdt_begin_node(buf, "aliases"));
+	TRY(fdt_property_string(buf, "serial0", uart_path));
+	TRY(fdt_end_node(buf));
+
+	TRY(add_chosen(buf, p, uart_path));
+
+	TRY(fdt_end_node(buf));
+	return fdt_finish(buf);
+}
+
+int fdt_build(const struct fdt_params *p, void *buf, size_t bufsize)
+{
+	int r;
+
+	if (!p->ncpus || !p->mpidr)
+		return -EINVAL;
+	r = build_tree(p, buf, bufsize);
+	if (r < 0)
+		return r == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
+	return (int)fdt_totalsize(buf);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest physical (IPA) memory map of an arm64 nestbox guest.
+ *
+ *   0x0000_0000 - 0x07ff_ffff  unused
+ *   0x0800_0000 - 0x080f_ffff  kept empty: with a nested SMMUv3 the host maps
+ *                              its MSI doorbell here (DESIGN.md)
+ *   0x0900_0000 - 0x0900_0fff  PL011 UART
+ *   0x0a00_0000 - 0x0a00_ffff  GICv3 distributor
+ *   0x0a01_0000 - 0x0a02_ffff  GICv3 ITS (128 KiB)
+ *   0x1000_0000 - 0x13ff_ffff  GICv3 redistributors (128 KiB per vCPU)
+ *   0x3000_0000 - 0x3fff_ffff  reserved for the PCIe ECAM
+ *   0x4000_0000 - 0x7fff_ffff  reserved for the 32-bit PCI MMIO window
+ *   0x8000_0000 -              RAM
+ */
+#ifndef NESTBOX_LAYOUT_H
+#define NESTBOX_LAYOUT_H
+
+#define SZ_4K 0x1000ULL
+#define SZ_64K 0x10000ULL
+#define SZ_128K 0x20000ULL
+#define SZ_1M 0x100000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
+#define LAYOUT_MSI_HOLE_BASE 0x08000000ULL
+#define LAYOUT_MSI_HOLE_SIZE SZ_1M
+
+#define LAYOUT_UART_BASE 0x09000000ULL
+#define LAYOUT_UART_SIZE SZ_4K
+#define LAYOUT_UART_SPI 1 /* GIC SPI number (INTID 33) */
+
+#define LAYOUT_GICD_BASE 0x0a000000ULL
+#define LAYOUT_GICD_SIZE SZ_64K
+#define LAYOUT_GITS_BASE 0x0a010000ULL
+#define LAYOUT_GITS_SIZE SZ_128K
+#define LAYOUT_GICR_BASE 0x10000000ULL
+#define LAYOUT_GICR_STRIDE SZ_128K /* RD_base + SGI_base frames */
+#define LAYOUT_GICR_SIZE (64 * SZ_1M)
+#define LAYOUT_MAX_VCPUS (LAYOUT_GICR_SIZE / LAYOUT_GICR_STRIDE) /* 512 */
+
+#define LAYOUT_RAM_BASE 0x80000000ULL
+
+/* Smallest guest that can hold a kernel, its initrd and the DTB. */
+#define LAYOUT_RAM_MIN (32 * SZ_1M)
+/* KVM's IPA size when the VM type does not ask for another. */
+#define LAYOUT_IPA_BITS_DEFAULT 40
+
+#endif

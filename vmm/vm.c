@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdt.h"
+#include "image.h"
+#include "layout.h"
+#include "log.h"
+
+#define VM_RNG_SEED_BYTES 64
+#define VM_UART_CLOCK_HZ 24000000
+#define VM_EVLOOP_ENTRIES 64
+
+struct boot_files {
+	int kernel_fd, initrd_fd;
+	uint64_t kernel_size, initrd_size;
+	struct arm64_image image;
+	struct boot_layout layout;
+};
+
+void vm_request_exit(struct vm *vm, int status, char *report)
+{
+	int expected = -1;
+
+	if (atomic_compare_exchange_strong(&vm->exit_status, &expected,
+					   status)) {
+		vm->exit_report = report;
+		atomic_store(&vm->stopping, true);
+		evloop_stop(&vm->loop);
+	} else {
+		free(report);
+	}
+}
+
+static int open_sized(const char *what, const char *path, int *fd,
+		      uint64_t *size, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a regular file", what, path);
+		return -EINVAL;
+	}
+	*size = st.st_size;
+	return 0;
+}
+
+static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
+{
+	uint8_t *p = dst;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len > (1u << 30) ? (1u << 30) : len,
+				  (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Check the files and plan their placement before touching KVM. */
+static int open_boot_files(const struct vm_config *cfg, struct boot_files *bf,
+			   char *err, size_t errlen)
+{
+	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE] = { 0 };
+	char why[200];
+	ssize_t n;
+	int r;
+
+	bf->kernel_fd = bf->initrd_fd = -1;
+	bf->initrd_size = 0;
+	r = open_sized("--kernel", cfg->kernel, &bf->kernel_fd,
+		       &bf->kernel_size, err, errlen);
+	if (r)
+		return r;
+	n = pread(bf->kernel_fd, hdr, sizeof(hdr), 0);
+	if (n < 0) {
+		snprintf(err, errlen, "--kernel %s: %s", cfg->kernel,
+			 strerror(errno));
+		return -errno;
+	}
+	r = arm64_image_parse(hdr, n, bf->kernel_size, &bf->image, why,
+			      sizeof(why));
+	if (r) {
+		snprintf(err, errlen, "--kernel %s %s", cfg->kernel, why);
+		return r;
+	}
+	if (cfg->initrd) {
+		r = open_sized("--initrd", cfg->initrd, &bf->initrd_fd,
+			       &bf->initrd_size, err, errlen);
+		if (r)
+			return r;
+	}
+	r = arm64_boot_layout(&bf->image, bf->kernel_size, bf->initrd_size,
+			      LAYOUT_RAM_BASE, cfg->mem_size, &bf->layout, why,
+			      sizeof(why));
+	if (r) {
+		char sz[32];
+
+		cli_format_size(cfg->mem_size, sz, sizeof(sz));
+		snprintf(err, errlen, "--memory %s is too small: %s", sz, why);
+		return r;
+	}
+	return 0;
+}
+
+static void close_boot_files(struct boot_files *bf)
+{
+	if (bf->kernel_fd >= 0)
+		close(bf->kernel_fd);
+	if (bf->initrd_fd >= 0)
+		close(bf->initrd_fd);
+	bf->kernel_fd = bf->initrd_fd = -1;
+}
+
+static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
+			     size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct boot_layout *bl = &bf->layout;
+	uint8_t seed[VM_RNG_SEED_BYTES];
+	uint64_t *mpidr;
+	struct fdt_params fp;
+	void *dst;
+	int r;
+
+	dst = gmem_ptr(&vm->mem, bl->kernel_gpa, bf->kernel_size);
+	if (!dst || read_full(bf->kernel_fd, dst, bf->kernel_size, 0)) {
+		snprintf(err, errlen, "--kernel %s: read failed", cfg->kernel);
+		return -EIO;
+	}
+	if (bf->initrd_fd >= 0) {
+		dst = gmem_ptr(&vm->mem, bl->initrd_gpa, bf->initrd_size);
+		if (!dst || read_full(bf->initrd_fd, dst, bf->initrd_size, 0)) {
+			snprintf(err, errlen, "--initrd %s: read failed",
+				 cfg->initrd);
+			return -EIO;
+		}
+	}
+
+	mpidr = calloc(vm->nr_vcpus, sizeof(*mpidr));
+	if (!mpidr)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr;
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		memset(seed, 0, sizeof(seed));
+
+	fp = (struct fdt_params){
+		.ram_base = vm->mem.base,
+		.ram_size = vm->mem.size,
+		.ncpus = vm->nr_vcpus,
+		.mpidr = mpidr,
+		.gicd_base = LAYOUT_GICD_BASE,
+		.gicd_size = LAYOUT_GICD_SIZE,
+		.gicr_base = LAYOUT_GICR_BASE,
+		.gicr_size = vm->nr_vcpus * LAYOUT_GICR_STRIDE,
+		.its_base = LAYOUT_GITS_BASE,
+		.its_size = LAYOUT_GITS_SIZE,
+		.uart_base = LAYOUT_UART_BASE,
+		.uart_size = LAYOUT_UART_SIZE,
+		.uart_spi = LAYOUT_UART_SPI,
+		.uart_clock_hz = VM_UART_CLOCK_HZ,
+		.pmu = vm->kvm.caps.has_pmu,
+		.bootargs = cfg->cmdline,
+		.initrd_start = bf->initrd_size ? bl->initrd_gpa : 0,
+		.initrd_end = bf->initrd_size ? bl->initrd_gpa + bf->initrd_size : 0,
+		.rng_seed = seed,
+		.rng_seed_len = sizeof(seed),
+	};
+	dst = gmem_ptr(&vm->mem, bl->dtb_gpa, ARM64_DTB_MAX_SIZE);
+	r = dst ? fdt_build(&fp, dst, ARM64_DTB_MAX_SIZE) : -ENOSPC;
+	free(mpidr);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot build the device tree: %s",
+			 strerror(-r));
+		return r;
+	}
+	if (cfg->dump_dtb) {
+		int fd = open(cfg->dump_dtb, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+
+		if (fd < 0 || write(fd, dst, r) != r) {
+			snprintf(err, errlen, "--dump-dtb %s: %s", cfg->dump_dtb,
+				 strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -EIO;
+		}
+		close(fd);
+	}
+	pr_info("kernel at 0x%llx, initrd at 0x%llx (%llu bytes), dtb at 0x%llx (%d bytes)",
+		(unsigned long long)bl->kernel_gpa,
+		(unsigned long long)bl->initrd_gpa,
+		(unsigned long long)bf->initrd_size,
+		(unsigned long long)bl->dtb_gpa, r);
+	return vcpu_set_entry(&vm->vcpus[0], bl->kernel_gpa, bl->dtb_gpa);
+}
+
+static void uart_set_irq(void *opaque, bool level)
+{
+	struct vm *vm = opaque;
+
+	gic_set_spi(&vm->gic, LAYOUT_UART_SPI, level);
+}
+
+static void uart_tx(void *opaque, uint8_t byte)
+{
+	console_tx(&((struct vm *)opaque)->console, byte);
+}
+
+static void uart_rx_ready(void *opaque)
+{
+	console_rx_ready(&((struct vm *)opaque)->console);
+}
+
+static void console_quit(void *opaque)
+{
+	pr_info("quit requested from the console");
+	vm_request_exit(opaque, EXIT_GUEST_DONE, NULL);
+}
+
+static void signal_cb(struct evloop_source *src, int res)
+{
+	struct vm *vm = src->opaque;
+	struct signalfd_siginfo si;
+
+	(void)res;
+	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("signal %u: shutting down", si.ssi_signo);
+	vm_request_exit(vm, EXIT_SIGNAL_BASE + (int)si.ssi_signo, NULL);
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+/* Signals: SIGINT/SIGTERM/SIGHUP to the loop's signalfd, SIGUSR1 kicks vCPUs. */
+static int setup_signals(struct vm *vm, sigset_t *shutdown_set)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(shutdown_set);
+	sigaddset(shutdown_set, SIGINT);
+	sigaddset(shutdown_set, SIGTERM);
+	sigaddset(shutdown_set, SIGHUP);
+	/* Blocked before any thread starts, so every thread inherits it. */
+	if (pthread_sigmask(SIG_BLOCK, shutdown_set, NULL))
+		return -EINVAL;
+	vm->signal_fd = signalfd(-1, shutdown_set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->signal_fd < 0)
+		return -errno;
+	return evloop_add(&vm->loop, &vm->signal_src, vm->signal_fd, POLLIN,
+			  true, signal_cb, vm);
+}
+
+static int create_machine(struct vm *vm, char *err, size_t errlen)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct kvm_userspace_memory_region region;
+	unsigned int ipa_bits;
+	int r;
+
+	r = kvm_open(&vm->kvm, err, errlen);
+	if (r)
+		return r;
+	r = hostcheck_config(&vm->kvm.caps, cfg, &ipa_bits, err, errlen);
+	if (r)
+		return r;
+	r = kvm_create_vm(&vm->kvm, ipa_bits, err, errlen);
+	if (r)
+		return r;
+	r = hostcheck_config(&vm->kvm.caps, cfg, &ipa_bits, err, errlen);
+	if (r)
+		return r;
+
+	r = gmem_alloc(&vm->mem, LAYOUT_RAM_BASE, cfg->mem_size);
+	if (r) {
+		snprintf(err, errlen, "cannot allocate guest RAM: %s", strerror(-r));
+		return r;
+	}
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = vm->mem.base,
+		.memory_size = vm->mem.size,
+		.userspace_addr = (__u64)(uintptr_t)vm->mem.hva,
+	};
+	if (ioctl(vm->kvm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+
+	r = gic_create(&vm->gic, vm->kvm.vm_fd, err, errlen);
+	if (r)
+		return r;
+
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->cpus; i++) {
+		r = vcpu_create(vm, &vm->vcpus[i], i, err, errlen);
+		vm->nr_vcpus = i + 1;
+		if (r)
+			return r;
+		if (vm->kvm.caps.has_pmu) {
+			r = vcpu_enable_pmu(&vm->vcpus[i], false, err, errlen);
+			if (r)
+				return r;
+		}
+	}
+	r = gic_finalize(&vm->gic, err, errlen);
+	if (r)
+		return r;
+	for (unsigned int i = 0; vm->kvm.caps.has_pmu && i < vm->nr_vcpus; i++) {
+		r = vcpu_enable_pmu(&vm->vcpus[i], true, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int create_devices(struct vm *vm, char *err, size_t errlen)
+{
+	const struct pl011_backend be = {
+		.tx = uart_tx,
+		.set_irq = uart_set_irq,
+		.rx_ready = uart_rx_ready,
+		.opaque = vm,
+	};
+	int r;
+
+	mmio_bus_init(&vm->bus);
+	pl011_init(&vm->uart, &be);
+	r = mmio_bus_add(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE,
+			 &pl011_mmio_ops, &vm->uart, "pl011");
+	if (r) {
+		snprintf(err, errlen, "cannot map the UART: %s", strerror(-r));
+		return r;
+	}
+	return console_attach(&vm->console, &vm->loop, &vm->uart, console_quit,
+			      vm);
+}
+
+static void vm_teardown(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	gic_destroy(&vm->gic);
+	/* Guest RAM goes before the VM fd so KVM tears down less. */
+	kvm_close(&vm->kvm);
+	gmem_free(&vm->mem);
+	if (vm->loop_ready)
+		evloop_destroy(&vm->loop);
+	if (vm->signal_fd >= 0)
+		close(vm->signal_fd);
+	console_close(&vm->console);
+	pl011_destroy(&vm->uart);
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct boot_files bf;
+	struct vm *vm;
+	sigset_t shutdown_set;
+	char err[512] = "";
+	int status, r;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return EXIT_HOST_FAILURE;
+	vm->cfg = cfg;
+	vm->signal_fd = -1;
+	vm->kvm.fd = vm->kvm.vm_fd = -1;
+	vm->gic.fd = vm->gic.its_fd = -1;
+	vm->mem.fd = -1;
+	vm->loop.stop_fd = -1;
+	bf.kernel_fd = bf.initrd_fd = -1;
+	atomic_init(&vm->exit_status, -1);
+
+	/* User errors first: files, sizes, then what the host can do. */
+	r = console_open(&vm->console, cfg->console, cfg->console_path, err,
+			 sizeof(err));
+	if (!r)
+		r = open_boot_files(cfg, &bf, err, sizeof(err));
+	if (!r)
+		r = create_machine(vm, err, sizeof(err));
+	if (r) {
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
+	status = EXIT_HOST_FAILURE;
+	r = evloop_init(&vm->loop, VM_EVLOOP_ENTRIES);
+	if (r) {
+		snprintf(err, sizeof(err), "cannot set up io_uring: %s",
+			 strerror(-r));
+		goto out;
+	}
+	vm->loop_ready = true;
+	r = load_and_describe(vm, &bf, err, sizeof(err));
+	if (!r)
+		r = create_devices(vm, err, sizeof(err));
+	if (!r)
+		r = setup_signals(vm, &shutdown_set);
+	if (r) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "set-up failed: %s",
+				 strerror(-r));
+		goto out;
+	}
+	close_boot_files(&bf);
+
+	console_enter_raw(&vm->console);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		r = vcpu_start(&vm->vcpus[i]);
+		if (r) {
+			vm_request_exit(vm, EXIT_HOST_FAILURE, NULL);
+			snprintf(err, sizeof(err), "cannot start vCPU thread: %s",
+				 strerror(-r));
+			break;
+		}
+	}
+	r = evloop_run(&vm->loop);
+	if (r < 0) {
+		vm_request_exit(vm, EXIT_HOST_FAILURE, NULL);
+		snprintf(err, sizeof(err), "event loop failed: %s", strerror(-r));
+	}
+	status = atomic_load(&vm->exit_status);
+	if (status < 0)
+		status = EXIT_HOST_FAILURE;
+out:
+	close_boot_files(&bf);
+	vm_teardown(vm);
+	/* The terminal is back to normal: now reports are readable. */
+	if (vm->exit_report) {
+		fputs(vm->exit_report, stderr);
+		free(vm->exit_report);
+	}
+	if (err[0])
+		pr_err("%s", err);
+	free(vm);
+	return status;
+}

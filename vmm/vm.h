@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NESTBOX_VM_H
+#define NESTBOX_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../devices/mmio_bus.h"
+#include "../devices/pl011.h"
+#include "../irq/gic.h"
+#include "cli.h"
+#include "console.h"
+#include "evloop.h"
+#include "guest_mem.h"
+#include "kvm.h"
+
+/* Process exit statuses (also in cli_usage and the README). */
+#define EXIT_GUEST_DONE 0
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+#define EXIT_GUEST_CRASH 3
+#define EXIT_HOST_FAILURE 4
+#define EXIT_SIGNAL_BASE 128
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t mpidr;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct gic gic;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+
+	struct mmio_bus bus;
+	struct pl011 uart;
+	struct console console;
+
+	struct evloop loop;
+	bool loop_ready;
+	struct evloop_source signal_src;
+	int signal_fd;
+
+	atomic_bool stopping;
+	atomic_int exit_status; /* -1 while running */
+	char *exit_report;	/* printed after the terminal is restored */
+	atomic_bool warned_unhandled_mmio;
+};
+
+/* Boot the guest described by @cfg; returns the process exit status. */
+int vm_run(const struct vm_config *cfg);
+
+/*
+ * Ask the VM to stop with @status (first caller wins). @report, if not
+ * NULL, is a malloc'd text printed on stderr once the terminal is restored.
+ */
+void vm_request_exit(struct vm *vm, int status, char *report);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, char *err,
+		size_t errlen);
+int vcpu_enable_pmu(struct vcpu *v, bool init, char *err, size_t errlen);
+int vcpu_set_entry(struct vcpu *v, uint64_t pc, uint64_t x0);
+int vcpu_start(struct vcpu *v);
+void vcpu_kick(struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+
+#endif

@@ -114,6 +114,11 @@ static int open_boot_files(const struct vm_config *cfg, struct boot_files *bf,
 			       &bf->initrd_size, err, errlen);
 		if (r)
 			return r;
+		if (!bf->initrd_size) {
+			snprintf(err, errlen, "--initrd %s: the file is empty",
+				 cfg->initrd);
+			return -EINVAL;
+		}
 	}
 	r = arm64_boot_layout(&bf->image, bf->kernel_size, bf->initrd_size,
 			      LAYOUT_RAM_BASE, cfg->mem_size, &bf->layout, why,

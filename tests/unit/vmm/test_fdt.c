@@ -56,14 +56,21 @@ static const void *prop(int off, const char *name, int *len)
 	return p;
 }
 
+/* Properties are only 4-byte aligned inside the blob. */
 static uint32_t u32_at(const void *p, int i)
 {
-	return fdt32_to_cpu(((const fdt32_t *)p)[i]);
+	fdt32_t v;
+
+	memcpy(&v, (const uint8_t *)p + 4 * i, sizeof(v));
+	return fdt32_to_cpu(v);
 }
 
 static uint64_t u64_at(const void *p, int i)
 {
-	return fdt64_to_cpu(((const fdt64_t *)p)[i]);
+	fdt64_t v;
+
+	memcpy(&v, (const uint8_t *)p + 8 * i, sizeof(v));
+	return fdt64_to_cpu(v);
 }
 
 static bool compatible(int off, const char *c)

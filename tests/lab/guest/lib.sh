@@ -1,0 +1,86 @@
+# Helpers for scenarios, sourced in L1. A scenario is a sh fragment whose
+# exit status is its verdict; it runs in a subshell with `set -e` off.
+
+L2_LAB_KERNEL=/l2/lab/Image
+L2_LAB_INITRD=/l2/initrd-lab.cpio
+L2_STOCK_KERNEL=/l2/stock/Image
+L2_STOCK_INITRD=/l2/initrd-stock.cpio
+L2_TIMEOUT=${L2_TIMEOUT:-300}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+# run_vmm NAME [nestbox args...]: run nestbox with no console input,
+# bounded in time; stdout in /tmp/NAME.out, stderr in /tmp/NAME.err, exit
+# status in $RC.
+run_vmm() {
+	name=$1
+	shift
+	timeout -s KILL "$L2_TIMEOUT" /bin/nestbox "$@" </dev/null \
+		>"/tmp/$name.raw" 2>"/tmp/$name.err"
+	RC=$?
+	# The guest's tty writes CR LF; keep plain lines for the checks.
+	tr -d '\r' <"/tmp/$name.raw" >"/tmp/$name.out"
+	echo "--- $name: exit status $RC; stderr:"
+	cat "/tmp/$name.err"
+	return 0
+}
+
+show_out() {
+	echo "--- $1: guest output:"
+	cat "/tmp/$1.out"
+}
+
+expect_rc() {
+	[ "$RC" = "$2" ] || { show_out "$1"; fail "$1: exit status $RC, expected $2"; }
+	ok "$1: exit status $2"
+}
+
+expect_out() {
+	grep -q -- "$2" "/tmp/$1.out" || { show_out "$1"; fail "$1: guest output lacks '$2'"; }
+	ok "$1: guest said '$2'"
+}
+
+expect_err() {
+	grep -q -- "$2" "/tmp/$1.err" || fail "$1: stderr lacks '$2'"
+	ok "$1: stderr has '$2'"
+}
+
+# The one-line rule for bad input: exactly one line on stderr.
+expect_one_line() {
+	n=$(grep -c . "/tmp/$1.err")
+	[ "$n" = 1 ] || fail "$1: $n lines on stderr, expected 1"
+}
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# boot_and_count KERNEL INITRD CPUS: boot, expect all CPUs online, power off.
+boot_and_count() {
+	name=boot-$3
+	run_vmm "$name" run --kernel "$1" --initrd "$2" --cpus "$3" \
+		--memory 512M --cmdline "console=ttyAMA0 quiet nbl2.action=poweroff"
+	expect_rc "$name" 0
+	expect_out "$name" "NBL2: init reached"
+	expect_out "$name" "cpus=$3 "
+	if [ "$3" = 1 ]; then
+		expect_out "$name" "online=0\$"
+	else
+		expect_out "$name" "online=0-$(($3 - 1))"
+	fi
+	expect_out "$name" "NBL2: powering off"
+}

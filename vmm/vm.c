@@ -303,6 +303,11 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 	r = kvm_create_vm(&vm->kvm, ipa_bits, err, errlen);
 	if (r)
 		return r;
+	pr_info("host: %u-bit IPA (VM uses %u), up to %u vCPUs, host PMUv3: %s",
+		vm->kvm.caps.ipa_bits_max ? vm->kvm.caps.ipa_bits_max :
+					    LAYOUT_IPA_BITS_DEFAULT,
+		ipa_bits, vm->kvm.caps.max_vcpus,
+		vm->kvm.caps.has_pmu ? "yes" : "no");
 	r = hostcheck_config(&vm->kvm.caps, cfg, &ipa_bits, err, errlen);
 	if (r)
 		return r;

@@ -72,7 +72,7 @@ wait_for() {
 # boot_and_count KERNEL INITRD CPUS: boot, expect all CPUs online, power off.
 boot_and_count() {
 	name=boot-$3
-	run_vmm "$name" run --kernel "$1" --initrd "$2" --cpus "$3" \
+	run_vmm "$name" run -v --kernel "$1" --initrd "$2" --cpus "$3" \
 		--memory 512M --cmdline "console=ttyAMA0 quiet nbl2.action=poweroff"
 	expect_rc "$name" 0
 	expect_out "$name" "NBL2: init reached"
@@ -83,4 +83,12 @@ boot_and_count() {
 		expect_out "$name" "online=0-$(($3 - 1))"
 	fi
 	expect_out "$name" "NBL2: powering off"
+	expect_out "$name" "NBL2: its present"
+	# The guest sees a PMU exactly when the host offered one.
+	if grep -q "host PMUv3: yes" "/tmp/$name.err"; then
+		expect_out "$name" "NBL2: pmu present"
+	else
+		expect_err "$name" "host PMUv3: no"
+		grep -q "NBL2: pmu present" "/tmp/$name.out" && fail "PMU without host PMU"
+	fi
 }

@@ -73,7 +73,8 @@ int mmio_bus_access(const struct mmio_bus *bus, uint64_t addr, uint8_t *data,
 		if (r->ops->write)
 			r->ops->write(r->dev, addr - r->base, v, len);
 	} else {
-		v = r->ops->read ? r->ops->read(r->dev, addr - r->base, len) : 0;
+		v = r->ops->read ? r->ops->read(r->dev, addr - r->base, len)
+				 : 0;
 		for (unsigned int i = 0; i < len; i++, v >>= 8)
 			data[i] = (uint8_t)v;
 	}

@@ -13,8 +13,8 @@ static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00,
 static const unsigned int pl011_rx_trigger_eighths[] = { 1, 2, 4, 6, 7 };
 
 #define PL011_IFLS_RX_SHIFT 3
-#define PL011_IFLS_MASK 0x3f
-#define PL011_DR_DATA_MASK 0xff
+#define PL011_IFLS_MASK	    0x3f
+#define PL011_DR_DATA_MASK  0xff
 
 static unsigned int fifo_depth(const struct pl011 *u)
 {
@@ -67,8 +67,9 @@ static void reset_locked(struct pl011 *u)
 	 * that enabled the console, so earlycon output is not lost.
 	 */
 	u->cr = PL011_CR_UARTEN | PL011_CR_TXE | PL011_CR_RXE;
-	u->ifls = 0x12;			     /* 1/2 full for RX and TX */
-	/* The TX FIFO is empty, so its "at or below level" interrupt is raised. */
+	u->ifls = 0x12; /* 1/2 full for RX and TX */
+	/* The TX FIFO is empty, so its "at or below level" interrupt is raised.
+	 */
 	u->ris = PL011_INT_TX;
 	update_irq(u);
 }
@@ -178,9 +179,10 @@ static uint64_t pl011_read(void *dev, uint64_t off, unsigned int len)
 		    !(off & 3))
 			v = pl011_id[(off - PL011_PERIPH_ID0) / 4];
 		else
-			pr_warn_once(u->warned_bad_access,
-				     "pl011: guest read of unknown register 0x%llx",
-				     (unsigned long long)off);
+			pr_warn_once(
+				u->warned_bad_access,
+				"pl011: guest read of unknown register 0x%llx",
+				(unsigned long long)off);
 		break;
 	}
 	pthread_mutex_unlock(&u->lock);
@@ -191,7 +193,8 @@ static void write_dr(struct pl011 *u, uint32_t v)
 {
 	/* DDI 0183 3.3.1: data is sent only while UARTEN and TXE are set. */
 	if ((u->cr & (PL011_CR_UARTEN | PL011_CR_TXE)) ==
-	    (PL011_CR_UARTEN | PL011_CR_TXE) && u->be.tx)
+		    (PL011_CR_UARTEN | PL011_CR_TXE) &&
+	    u->be.tx)
 		u->be.tx(u->be.opaque, v & PL011_DR_DATA_MASK);
 	/* The byte left the FIFO at once: it is empty again. */
 	u->ris |= PL011_INT_TX;
@@ -285,7 +288,8 @@ size_t pl011_receive(struct pl011 *u, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&u->lock);
 	while (n < len && u->rx_count < fifo_depth(u)) {
-		unsigned int tail = (u->rx_head + u->rx_count) % PL011_FIFO_DEPTH;
+		unsigned int tail =
+			(u->rx_head + u->rx_count) % PL011_FIFO_DEPTH;
 
 		u->rx_fifo[tail] = buf[n++];
 		u->rx_count++;

@@ -16,20 +16,20 @@
 #include "mmio_bus.h"
 
 /* Register offsets (DDI 0183, 3.2 "Summary of registers"). */
-#define PL011_DR 0x000
-#define PL011_RSR 0x004 /* read: RSR, write: ECR */
-#define PL011_FR 0x018
-#define PL011_ILPR 0x020
-#define PL011_IBRD 0x024
-#define PL011_FBRD 0x028
-#define PL011_LCR_H 0x02c
-#define PL011_CR 0x030
-#define PL011_IFLS 0x034
-#define PL011_IMSC 0x038
-#define PL011_RIS 0x03c
-#define PL011_MIS 0x040
-#define PL011_ICR 0x044
-#define PL011_DMACR 0x048
+#define PL011_DR	 0x000
+#define PL011_RSR	 0x004 /* read: RSR, write: ECR */
+#define PL011_FR	 0x018
+#define PL011_ILPR	 0x020
+#define PL011_IBRD	 0x024
+#define PL011_FBRD	 0x028
+#define PL011_LCR_H	 0x02c
+#define PL011_CR	 0x030
+#define PL011_IFLS	 0x034
+#define PL011_IMSC	 0x038
+#define PL011_RIS	 0x03c
+#define PL011_MIS	 0x040
+#define PL011_ICR	 0x044
+#define PL011_DMACR	 0x048
 #define PL011_PERIPH_ID0 0xfe0 /* 0xfe0..0xffc: PeriphID0-3, PCellID0-3 */
 
 #define PL011_FR_BUSY (1u << 3)
@@ -41,16 +41,16 @@
 #define PL011_LCR_H_FEN (1u << 4)
 
 #define PL011_CR_UARTEN (1u << 0)
-#define PL011_CR_TXE (1u << 8)
-#define PL011_CR_RXE (1u << 9)
+#define PL011_CR_TXE	(1u << 8)
+#define PL011_CR_RXE	(1u << 9)
 
 /* Interrupt bits of IMSC/RIS/MIS/ICR. */
-#define PL011_INT_RX (1u << 4)
-#define PL011_INT_TX (1u << 5)
-#define PL011_INT_RT (1u << 6)
+#define PL011_INT_RX  (1u << 4)
+#define PL011_INT_TX  (1u << 5)
+#define PL011_INT_RT  (1u << 6)
 #define PL011_INT_ALL 0x7ffu
 
-#define PL011_FIFO_DEPTH 32
+#define PL011_FIFO_DEPTH  32
 #define PL011_REGION_SIZE 0x1000
 
 struct pl011_backend {

@@ -52,7 +52,8 @@ int gic_create(struct gic *g, int vm_fd, char *err, size_t errlen)
 		r = set_attr(g->fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			     KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
 	if (r) {
-		snprintf(err, errlen, "cannot place the GICv3: %s", strerror(-r));
+		snprintf(err, errlen, "cannot place the GICv3: %s",
+			 strerror(-r));
 		return r;
 	}
 

@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SPIs the guest may use (KVM_DEV_ARM_VGIC_GRP_NR_IRQS counts SGIs/PPIs too). */
-#define GIC_NR_SPIS 224
+/* SPIs the guest may use (KVM_DEV_ARM_VGIC_GRP_NR_IRQS counts SGIs/PPIs too).
+ */
+#define GIC_NR_SPIS  224
 #define GIC_SPI_BASE 32
 
 struct gic {

@@ -92,7 +92,8 @@ void cli_format_size(uint64_t bytes, char *buf, size_t len)
 					 units[i]);
 			else
 				snprintf(buf, len, "%.1f%c",
-					 (double)bytes / (double)unit, units[i]);
+					 (double)bytes / (double)unit,
+					 units[i]);
 			return;
 		}
 	}
@@ -172,7 +173,8 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 	opterr = 0;
 
 	if (argc < 2) {
-		snprintf(err, errlen, "no command given (try 'nestbox --help')");
+		snprintf(err, errlen,
+			 "no command given (try 'nestbox --help')");
 		return CLI_ERROR;
 	}
 	if (argv[1][0] == '-') {
@@ -181,12 +183,13 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 			return CLI_HELP;
 		if (c == 'V')
 			return CLI_VERSION;
-		snprintf(err, errlen, "unknown option '%s' (try 'nestbox --help')",
-			 argv[1]);
+		snprintf(err, errlen,
+			 "unknown option '%s' (try 'nestbox --help')", argv[1]);
 		return CLI_ERROR;
 	}
 	if (strcmp(argv[1], "run")) {
-		snprintf(err, errlen, "unknown command '%s' (try 'nestbox --help')",
+		snprintf(err, errlen,
+			 "unknown command '%s' (try 'nestbox --help')",
 			 argv[1]);
 		return CLI_ERROR;
 	}
@@ -204,34 +207,38 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_CMDLINE:
 			if (strlen(optarg) >= CLI_CMDLINE_MAX) {
-				snprintf(err, errlen,
-					 "--cmdline: %zu bytes is longer than the %d a kernel accepts",
-					 strlen(optarg), CLI_CMDLINE_MAX - 1);
+				snprintf(
+					err, errlen,
+					"--cmdline: %zu bytes is longer than the %d a kernel accepts",
+					strlen(optarg), CLI_CMDLINE_MAX - 1);
 				return CLI_ERROR;
 			}
 			cfg->cmdline = optarg;
 			break;
 		case OPT_CPUS:
 			if (parse_cpus(optarg, &cfg->cpus)) {
-				snprintf(err, errlen,
-					 "--cpus '%s': expected a number from 1 upwards",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--cpus '%s': expected a number from 1 upwards",
+					optarg);
 				return CLI_ERROR;
 			}
 			break;
 		case OPT_MEMORY:
 			if (cli_parse_size(optarg, &cfg->mem_size)) {
-				snprintf(err, errlen,
-					 "--memory '%s': expected a size such as 512M or 2G",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--memory '%s': expected a size such as 512M or 2G",
+					optarg);
 				return CLI_ERROR;
 			}
 			break;
 		case OPT_CONSOLE:
 			if (parse_console(optarg, cfg)) {
-				snprintf(err, errlen,
-					 "--console '%s': expected stdio, none or file:PATH",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--console '%s': expected stdio, none or file:PATH",
+					optarg);
 				return CLI_ERROR;
 			}
 			break;
@@ -248,9 +255,10 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 				 argv[optind - 1]);
 			return CLI_ERROR;
 		default:
-			snprintf(err, errlen,
-				 "unknown option '%s' for 'run' (try 'nestbox --help')",
-				 argv[optind - 1]);
+			snprintf(
+				err, errlen,
+				"unknown option '%s' for 'run' (try 'nestbox --help')",
+				argv[optind - 1]);
 			return CLI_ERROR;
 		}
 	}

@@ -15,14 +15,14 @@ struct vm_config {
 	uint64_t mem_size;
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
-	const char *dump_dtb;     /* write the generated DTB here */
+	const char *dump_dtb;	  /* write the generated DTB here */
 	int verbose;
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };
 
 #define CLI_DEFAULT_CPUS 1
-#define CLI_DEFAULT_MEM (512ULL << 20)
+#define CLI_DEFAULT_MEM	 (512ULL << 20)
 /* Longest kernel command line an arm64 Linux accepts (COMMAND_LINE_SIZE). */
 #define CLI_CMDLINE_MAX 2048
 

@@ -128,14 +128,16 @@ void console_tx(void *opaque, uint8_t byte)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
-			struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+			struct pollfd p = { .fd = c->out_fd,
+					    .events = POLLOUT };
 
 			poll(&p, 1, -1);
 			continue;
 		}
-		pr_warn_once(c->warned_write,
-			     "console output failed (%s); guest output is dropped",
-			     r < 0 ? strerror(errno) : "short write");
+		pr_warn_once(
+			c->warned_write,
+			"console output failed (%s); guest output is dropped",
+			r < 0 ? strerror(errno) : "short write");
 		return;
 	}
 }

@@ -19,8 +19,8 @@
 struct pl011;
 
 #define CONSOLE_ESCAPE_CHAR 0x01 /* Ctrl-A */
-#define CONSOLE_QUIT_CHAR 'x'
-#define CONSOLE_INBUF 256
+#define CONSOLE_QUIT_CHAR   'x'
+#define CONSOLE_INBUF	    256
 
 struct console {
 	int in_fd;  /* -1: no input */

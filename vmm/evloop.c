@@ -51,7 +51,8 @@ int evloop_init(struct evloop *l, unsigned int entries)
 		close(l->stop_fd);
 		return ret;
 	}
-	ret = evloop_add(l, &l->stop_src, l->stop_fd, POLLIN, true, stop_cb, NULL);
+	ret = evloop_add(l, &l->stop_src, l->stop_fd, POLLIN, true, stop_cb,
+			 NULL);
 	if (ret < 0) {
 		evloop_destroy(l);
 		return ret;
@@ -135,7 +136,7 @@ int evloop_run(struct evloop *l)
 		ret = io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
 			return ret;
-		io_uring_for_each_cqe(&l->ring, head, cqe) {
+		io_uring_for_each_cqe (&l->ring, head, cqe) {
 			handle_cqe(l, cqe);
 			n++;
 		}

@@ -6,11 +6,11 @@
 #include <stdio.h>
 
 /* Helpers return libfdt error codes; fdt_build() turns them into errno. */
-#define TRY(x)                                                                \
-	do {                                                                  \
-		int __r = (x);                                                \
-		if (__r < 0)                                                  \
-			return __r;                                           \
+#define TRY(x)                      \
+	do {                        \
+		int __r = (x);      \
+		if (__r < 0)        \
+			return __r; \
 	} while (0)
 
 static int prop_reg(void *fdt, const uint64_t *pairs, int n)
@@ -41,9 +41,11 @@ static int add_cpus(void *fdt, const struct fdt_params *p)
 	for (unsigned int i = 0; i < p->ncpus; i++) {
 		/* reg: Aff3 in the high cell, Aff2..Aff0 in the low one. */
 		uint64_t mpidr = p->mpidr[i];
-		uint64_t reg = ((mpidr >> 32) & 0xff) << 32 | (mpidr & 0xffffff);
+		uint64_t reg =
+			((mpidr >> 32) & 0xff) << 32 | (mpidr & 0xffffff);
 
-		snprintf(name, sizeof(name), "cpu@%llx", (unsigned long long)reg);
+		snprintf(name, sizeof(name), "cpu@%llx",
+			 (unsigned long long)reg);
 		TRY(fdt_begin_node(fdt, name));
 		TRY(fdt_property_string(fdt, "device_type", "cpu"));
 		TRY(fdt_property_string(fdt, "compatible", "arm,armv8"));
@@ -104,7 +106,8 @@ static int add_uart(void *fdt, const struct fdt_params *p, char *path,
 	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_APB_CLK));
 	TRY(fdt_end_node(fdt));
 
-	snprintf(path, pathlen, "/pl011@%llx", (unsigned long long)p->uart_base);
+	snprintf(path, pathlen, "/pl011@%llx",
+		 (unsigned long long)p->uart_base);
 	TRY(fdt_begin_node(fdt, path + 1));
 	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
 	TRY(prop_reg(fdt, reg, 1));
@@ -118,14 +121,17 @@ static int add_chosen(void *fdt, const struct fdt_params *p,
 		      const char *stdout_path)
 {
 	TRY(fdt_begin_node(fdt, "chosen"));
-	TRY(fdt_property_string(fdt, "bootargs", p->bootargs ? p->bootargs : ""));
+	TRY(fdt_property_string(fdt, "bootargs",
+				p->bootargs ? p->bootargs : ""));
 	TRY(fdt_property_string(fdt, "stdout-path", stdout_path));
 	if (p->initrd_end > p->initrd_start) {
-		TRY(fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start));
+		TRY(fdt_property_u64(fdt, "linux,initrd-start",
+				     p->initrd_start));
 		TRY(fdt_property_u64(fdt, "linux,initrd-end", p->initrd_end));
 	}
 	if (p->rng_seed_len)
-		TRY(fdt_property(fdt, "rng-seed", p->rng_seed, p->rng_seed_len));
+		TRY(fdt_property(fdt, "rng-seed", p->rng_seed,
+				 p->rng_seed_len));
 	return fdt_end_node(fdt);
 }
 
@@ -136,9 +142,10 @@ static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
 		FDT_GIC_PPI, FDT_PPI_TIMER_SEC_PHYS, FDT_IRQ_LEVEL_HIGH,
 		FDT_GIC_PPI, FDT_PPI_TIMER_PHYS,     FDT_IRQ_LEVEL_HIGH,
 		FDT_GIC_PPI, FDT_PPI_TIMER_VIRT,     FDT_IRQ_LEVEL_HIGH,
-		FDT_GIC_PPI, FDT_PPI_TIMER_HYP,      FDT_IRQ_LEVEL_HIGH,
+		FDT_GIC_PPI, FDT_PPI_TIMER_HYP,	     FDT_IRQ_LEVEL_HIGH,
 	};
-	const uint32_t pmu_irq[] = { FDT_GIC_PPI, FDT_PPI_PMU, FDT_IRQ_LEVEL_HIGH };
+	const uint32_t pmu_irq[] = { FDT_GIC_PPI, FDT_PPI_PMU,
+				     FDT_IRQ_LEVEL_HIGH };
 	const uint64_t mem_reg[] = { p->ram_base, p->ram_size };
 	char uart_path[48], mem_name[48];
 

@@ -30,23 +30,24 @@ struct fdt_params {
 };
 
 /* devicetree bindings: interrupt-controller/arm,gic-v3.yaml */
-#define FDT_GIC_SPI 0
-#define FDT_GIC_PPI 1
+#define FDT_GIC_SPI	    0
+#define FDT_GIC_PPI	    1
 #define FDT_IRQ_EDGE_RISING 1
-#define FDT_IRQ_LEVEL_HIGH 4
+#define FDT_IRQ_LEVEL_HIGH  4
 
 /* Arch timer and PMU PPIs (INTID - 16), as KVM wires them by default. */
 #define FDT_PPI_TIMER_SEC_PHYS 13
-#define FDT_PPI_TIMER_PHYS 14
-#define FDT_PPI_TIMER_VIRT 11
-#define FDT_PPI_TIMER_HYP 10
-#define FDT_PPI_PMU 7
+#define FDT_PPI_TIMER_PHYS     14
+#define FDT_PPI_TIMER_VIRT     11
+#define FDT_PPI_TIMER_HYP      10
+#define FDT_PPI_PMU	       7
 
-#define FDT_PHANDLE_GIC 1
-#define FDT_PHANDLE_ITS 2
+#define FDT_PHANDLE_GIC	    1
+#define FDT_PHANDLE_ITS	    2
 #define FDT_PHANDLE_APB_CLK 3
 
-/* Build the blob into @buf. Returns its size, or -errno (-ENOSPC: too small). */
+/* Build the blob into @buf. Returns its size, or -errno (-ENOSPC: too small).
+ */
 int fdt_build(const struct fdt_params *p, void *buf, size_t bufsize);
 
 #endif

@@ -24,7 +24,8 @@ int gmem_alloc(struct guest_mem *gm, uint64_t base, uint64_t size)
 		close(fd);
 		return e;
 	}
-	/* MAP_NORESERVE: the guest touches what it uses; nothing is prefaulted. */
+	/* MAP_NORESERVE: the guest touches what it uses; nothing is prefaulted.
+	 */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 		 fd, 0);
 	if (p == MAP_FAILED) {

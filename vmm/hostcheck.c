@@ -22,15 +22,16 @@ static unsigned int bits_to_cover(uint64_t end)
 int hostcheck_config(const struct host_caps *caps, const struct vm_config *cfg,
 		     unsigned int *ipa_bits, char *err, size_t errlen)
 {
-	unsigned int max_bits = caps->ipa_bits_max ? caps->ipa_bits_max :
-						     LAYOUT_IPA_BITS_DEFAULT;
+	unsigned int max_bits = caps->ipa_bits_max ? caps->ipa_bits_max
+						   : LAYOUT_IPA_BITS_DEFAULT;
 	char a[32], b[32];
 	uint64_t ram_end, ram_limit;
 	unsigned int need;
 
 	if (!caps->has_psci_0_2) {
-		snprintf(err, errlen,
-			 "host KVM lacks PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2); nestbox needs it to start vCPUs");
+		snprintf(
+			err, errlen,
+			"host KVM lacks PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2); nestbox needs it to start vCPUs");
 		return -ENODEV;
 	}
 	if (!caps->has_one_reg) {
@@ -38,13 +39,15 @@ int hostcheck_config(const struct host_caps *caps, const struct vm_config *cfg,
 		return -ENODEV;
 	}
 	if (!caps->has_gicv3) {
-		snprintf(err, errlen,
-			 "host KVM cannot create an in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3); nestbox needs a GICv3 host");
+		snprintf(
+			err, errlen,
+			"host KVM cannot create an in-kernel GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3); nestbox needs a GICv3 host");
 		return -ENODEV;
 	}
 	if (!caps->has_its) {
-		snprintf(err, errlen,
-			 "host KVM has no in-kernel ITS (KVM_DEV_TYPE_ARM_VGIC_ITS); nestbox needs it for MSIs");
+		snprintf(
+			err, errlen,
+			"host KVM has no in-kernel ITS (KVM_DEV_TYPE_ARM_VGIC_ITS); nestbox needs it for MSIs");
 		return -ENODEV;
 	}
 	if (!caps->has_irqfd) {
@@ -66,31 +69,33 @@ int hostcheck_config(const struct host_caps *caps, const struct vm_config *cfg,
 	cli_format_size(cfg->mem_size, a, sizeof(a));
 	if (cfg->mem_size < LAYOUT_RAM_MIN) {
 		cli_format_size(LAYOUT_RAM_MIN, b, sizeof(b));
-		snprintf(err, errlen, "--memory %s: less than the minimum of %s",
-			 a, b);
+		snprintf(err, errlen,
+			 "--memory %s: less than the minimum of %s", a, b);
 		return -EINVAL;
 	}
 	ram_limit = (max_bits >= 64 ? UINT64_MAX : (1ULL << max_bits)) -
 		    LAYOUT_RAM_BASE;
 	if (cfg->mem_size > ram_limit) {
 		cli_format_size(ram_limit, b, sizeof(b));
-		snprintf(err, errlen,
-			 "--memory %s: beyond the host's %u-bit guest physical address space (at most %s of RAM)",
-			 a, max_bits, b);
+		snprintf(
+			err, errlen,
+			"--memory %s: beyond the host's %u-bit guest physical address space (at most %s of RAM)",
+			a, max_bits, b);
 		return -EINVAL;
 	}
 	if (cfg->mem_size > caps->host_ram) {
 		cli_format_size(caps->host_ram, b, sizeof(b));
-		snprintf(err, errlen, "--memory %s: more than this host's %s of RAM",
-			 a, b);
+		snprintf(err, errlen,
+			 "--memory %s: more than this host's %s of RAM", a, b);
 		return -ENOMEM;
 	}
 
 	ram_end = LAYOUT_RAM_BASE + cfg->mem_size;
 	need = bits_to_cover(ram_end);
 	if (need < LAYOUT_IPA_BITS_DEFAULT)
-		need = max_bits < LAYOUT_IPA_BITS_DEFAULT ? max_bits :
-							    LAYOUT_IPA_BITS_DEFAULT;
+		need = max_bits < LAYOUT_IPA_BITS_DEFAULT
+			       ? max_bits
+			       : LAYOUT_IPA_BITS_DEFAULT;
 	if (need < HOSTCHECK_IPA_BITS_MIN)
 		need = HOSTCHECK_IPA_BITS_MIN;
 	*ipa_bits = need;

@@ -21,8 +21,9 @@ struct host_caps {
 	bool has_one_reg;
 	bool has_irqfd;
 	unsigned int max_vcpus;
-	unsigned int ipa_bits_max; /* 0: fixed 40-bit IPA (no KVM_CAP_ARM_VM_IPA_SIZE) */
-	uint64_t host_ram;	    /* bytes of RAM in this host */
+	unsigned int ipa_bits_max; /* 0: fixed 40-bit IPA (no
+				      KVM_CAP_ARM_VM_IPA_SIZE) */
+	uint64_t host_ram;	   /* bytes of RAM in this host */
 };
 
 /* KVM_VM_TYPE_ARM_IPA_SIZE accepts 32 bits at least. */

@@ -20,7 +20,7 @@ static uint32_t get_le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((a)-1))
+#define ALIGN_UP(x, a)	 (((x) + (a)-1) & ~((a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((a)-1))
 
 int arm64_image_parse(const void *buf, size_t len, uint64_t file_size,
@@ -30,25 +30,31 @@ int arm64_image_parse(const void *buf, size_t len, uint64_t file_size,
 	uint64_t text_offset, image_size, flags;
 
 	if (len >= 2 && h[0] == 0x1f && h[1] == 0x8b) {
-		snprintf(err, errlen,
-			 "is gzip-compressed; decompress it first (gunzip -c IMAGE > Image)");
+		snprintf(
+			err, errlen,
+			"is gzip-compressed; decompress it first (gunzip -c IMAGE > Image)");
 		return -ENOEXEC;
 	}
-	/* EFI zboot: a PE file whose header says "zimg" (efi/libstub/zboot-header.S). */
-	if (len >= 8 && h[0] == 'M' && h[1] == 'Z' && !memcmp(h + 4, "zimg", 4)) {
-		snprintf(err, errlen,
-			 "is an EFI zboot compressed image; boot the uncompressed Image instead");
+	/* EFI zboot: a PE file whose header says "zimg"
+	 * (efi/libstub/zboot-header.S). */
+	if (len >= 8 && h[0] == 'M' && h[1] == 'Z' &&
+	    !memcmp(h + 4, "zimg", 4)) {
+		snprintf(
+			err, errlen,
+			"is an EFI zboot compressed image; boot the uncompressed Image instead");
 		return -ENOEXEC;
 	}
-	if (len < ARM64_IMAGE_HEADER_SIZE || file_size < ARM64_IMAGE_HEADER_SIZE) {
+	if (len < ARM64_IMAGE_HEADER_SIZE ||
+	    file_size < ARM64_IMAGE_HEADER_SIZE) {
 		snprintf(err, errlen,
 			 "is too short (%llu bytes) to be an arm64 Linux Image",
 			 (unsigned long long)file_size);
 		return -ENOEXEC;
 	}
 	if (get_le32(h + ARM64_IMAGE_MAGIC_OFFSET) != ARM64_IMAGE_MAGIC) {
-		snprintf(err, errlen,
-			 "is not an arm64 Linux Image (no \"ARM\\x64\" magic at offset 56)");
+		snprintf(
+			err, errlen,
+			"is not an arm64 Linux Image (no \"ARM\\x64\" magic at offset 56)");
 		return -ENOEXEC;
 	}
 
@@ -63,21 +69,24 @@ int arm64_image_parse(const void *buf, size_t len, uint64_t file_size,
 		flags = 0;
 	}
 	if (flags & ARM64_IMAGE_FLAG_BE) {
-		snprintf(err, errlen,
-			 "is a big-endian kernel; nestbox boots little-endian guests only");
+		snprintf(
+			err, errlen,
+			"is a big-endian kernel; nestbox boots little-endian guests only");
 		return -ENOEXEC;
 	}
 	if (text_offset >= ARM64_IMAGE_BASE_ALIGN || text_offset % 4096) {
-		snprintf(err, errlen,
-			 "has a corrupt header (text_offset 0x%llx is not a page offset below 2 MiB)",
-			 (unsigned long long)text_offset);
+		snprintf(
+			err, errlen,
+			"has a corrupt header (text_offset 0x%llx is not a page offset below 2 MiB)",
+			(unsigned long long)text_offset);
 		return -ENOEXEC;
 	}
 	if (image_size < file_size) {
-		snprintf(err, errlen,
-			 "has a corrupt header (image_size %llu is smaller than the file, %llu bytes)",
-			 (unsigned long long)image_size,
-			 (unsigned long long)file_size);
+		snprintf(
+			err, errlen,
+			"has a corrupt header (image_size %llu is smaller than the file, %llu bytes)",
+			(unsigned long long)image_size,
+			(unsigned long long)file_size);
 		return -ENOEXEC;
 	}
 	/* A real kernel is well below 1 GiB; anything bigger is garbage. */
@@ -122,8 +131,8 @@ int arm64_boot_layout(const struct arm64_image *img, uint64_t kernel_file_size,
 		snprintf(err, errlen, "RAM range overflows");
 		return -ENOSPC;
 	}
-	footprint = img->image_size > kernel_file_size ? img->image_size :
-							 kernel_file_size;
+	footprint = img->image_size > kernel_file_size ? img->image_size
+						       : kernel_file_size;
 	out->kernel_gpa = base + img->text_offset;
 	out->kernel_end = ALIGN_UP(out->kernel_gpa + footprint, 4096);
 
@@ -137,9 +146,10 @@ int arm64_boot_layout(const struct arm64_image *img, uint64_t kernel_file_size,
 
 	if (initrd_size) {
 		if (initrd_size > top - ram_base) {
-			snprintf(err, errlen,
-				 "the initrd (%llu bytes) does not fit in guest RAM",
-				 (unsigned long long)initrd_size);
+			snprintf(
+				err, errlen,
+				"the initrd (%llu bytes) does not fit in guest RAM",
+				(unsigned long long)initrd_size);
 			return -ENOSPC;
 		}
 		out->initrd_gpa = ALIGN_DOWN(top - initrd_size, 4096);
@@ -148,10 +158,11 @@ int arm64_boot_layout(const struct arm64_image *img, uint64_t kernel_file_size,
 		out->initrd_gpa = 0;
 	}
 	if (out->kernel_end > top || out->kernel_end < out->kernel_gpa) {
-		snprintf(err, errlen,
-			 "kernel (%llu bytes in memory)%s and device tree do not fit in guest RAM",
-			 (unsigned long long)footprint,
-			 initrd_size ? ", initrd" : "");
+		snprintf(
+			err, errlen,
+			"kernel (%llu bytes in memory)%s and device tree do not fit in guest RAM",
+			(unsigned long long)footprint,
+			initrd_size ? ", initrd" : "");
 		return -ENOSPC;
 	}
 	return 0;

@@ -10,14 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARM64_IMAGE_HEADER_SIZE 64
-#define ARM64_IMAGE_MAGIC 0x644d5241U /* "ARM\x64", little endian */
+#define ARM64_IMAGE_HEADER_SIZE	 64
+#define ARM64_IMAGE_MAGIC	 0x644d5241U /* "ARM\x64", little endian */
 #define ARM64_IMAGE_MAGIC_OFFSET 56
 
-#define ARM64_IMAGE_FLAG_BE (1ULL << 0)
+#define ARM64_IMAGE_FLAG_BE		 (1ULL << 0)
 #define ARM64_IMAGE_FLAG_PAGE_SIZE_SHIFT 1
-#define ARM64_IMAGE_FLAG_PAGE_SIZE_MASK (3ULL << 1)
-#define ARM64_IMAGE_FLAG_PHYS_ANYWHERE (1ULL << 3)
+#define ARM64_IMAGE_FLAG_PAGE_SIZE_MASK	 (3ULL << 1)
+#define ARM64_IMAGE_FLAG_PHYS_ANYWHERE	 (1ULL << 3)
 
 /* Kernels before 3.17 have image_size 0 and an implied text_offset. */
 #define ARM64_IMAGE_LEGACY_TEXT_OFFSET 0x80000ULL
@@ -42,9 +42,9 @@ int arm64_image_parse(const void *buf, size_t len, uint64_t file_size,
 		      struct arm64_image *img, char *err, size_t errlen);
 
 struct boot_layout {
-	uint64_t kernel_gpa;  /* where the Image file is loaded */
-	uint64_t kernel_end;  /* first byte after the kernel's footprint */
-	uint64_t initrd_gpa;  /* 0 when there is no initrd */
+	uint64_t kernel_gpa; /* where the Image file is loaded */
+	uint64_t kernel_end; /* first byte after the kernel's footprint */
+	uint64_t initrd_gpa; /* 0 when there is no initrd */
 	uint64_t dtb_gpa;
 };
 

@@ -30,8 +30,10 @@ int kvm_open(struct kvm *k, char *err, size_t errlen)
 
 		snprintf(err, errlen, "cannot open %s: %s%s", KVM_DEVICE_PATH,
 			 strerror(e),
-			 e == ENOENT ? " (is KVM enabled in this host's kernel?)" :
-			 e == EACCES ? " (is your user in the kvm group?)" : "");
+			 e == ENOENT
+				 ? " (is KVM enabled in this host's kernel?)"
+			 : e == EACCES ? " (is your user in the kvm group?)"
+				       : "");
 		return -e;
 	}
 	version = ioctl(k->fd, KVM_GET_API_VERSION, 0);
@@ -89,7 +91,8 @@ int kvm_create_vm(struct kvm *k, unsigned int ipa_bits, char *err,
 			 ipa_bits, strerror(errno));
 		return -errno;
 	}
-	k->caps.has_gicv3 = device_supported(k->vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
+	k->caps.has_gicv3 =
+		device_supported(k->vm_fd, KVM_DEV_TYPE_ARM_VGIC_V3);
 	k->caps.has_its = device_supported(k->vm_fd, KVM_DEV_TYPE_ARM_VGIC_ITS);
 	return 0;
 }

@@ -13,19 +13,19 @@ int log_verbosity(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define pr_err(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /*
  * Guest-triggered errors are logged once per instance: a hostile guest must
  * not be able to flood the host's log. @flag lives in the device state.
  */
-#define pr_warn_once(flag, ...)                                               \
-	do {                                                                  \
-		if (!atomic_exchange(&(flag), true))                          \
-			pr_warn(__VA_ARGS__);                                 \
+#define pr_warn_once(flag, ...)                      \
+	do {                                         \
+		if (!atomic_exchange(&(flag), true)) \
+			pr_warn(__VA_ARGS__);        \
 	} while (0)
 
 #endif

@@ -14,22 +14,22 @@
 #include "log.h"
 #include "vm.h"
 
-#define CORE_REG(x)                                                           \
-	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |                \
+#define CORE_REG(x)                                            \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 	 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
-#define SYS_REG(op0, op1, crn, crm, op2)                                      \
-	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG |            \
-	 ARM64_SYS_REG_SHIFT_MASK(op0, OP0) |                                 \
-	 ARM64_SYS_REG_SHIFT_MASK(op1, OP1) |                                 \
-	 ARM64_SYS_REG_SHIFT_MASK(crn, CRN) |                                 \
-	 ARM64_SYS_REG_SHIFT_MASK(crm, CRM) |                                 \
+#define SYS_REG(op0, op1, crn, crm, op2)                           \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | \
+	 ARM64_SYS_REG_SHIFT_MASK(op0, OP0) |                      \
+	 ARM64_SYS_REG_SHIFT_MASK(op1, OP1) |                      \
+	 ARM64_SYS_REG_SHIFT_MASK(crn, CRN) |                      \
+	 ARM64_SYS_REG_SHIFT_MASK(crm, CRM) |                      \
 	 ARM64_SYS_REG_SHIFT_MASK(op2, OP2))
 
 #define REG_MPIDR_EL1 SYS_REG(3, 0, 0, 0, 5)
 #define REG_SCTLR_EL1 SYS_REG(3, 0, 1, 0, 0)
-#define REG_ESR_EL1 SYS_REG(3, 0, 5, 2, 0)
-#define REG_FAR_EL1 SYS_REG(3, 0, 6, 0, 0)
-#define REG_VBAR_EL1 SYS_REG(3, 0, 12, 0, 0)
+#define REG_ESR_EL1   SYS_REG(3, 0, 5, 2, 0)
+#define REG_FAR_EL1   SYS_REG(3, 0, 6, 0, 0)
+#define REG_VBAR_EL1  SYS_REG(3, 0, 12, 0, 0)
 
 /* PMU overflow interrupt: PPI 7, INTID 23 (matches the DT's pmu node). */
 #define PMU_INTID 23
@@ -67,8 +67,8 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, char *err,
 	run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   v->fd, 0);
 	if (run == MAP_FAILED) {
-		snprintf(err, errlen, "mmap of vCPU %u's kvm_run failed: %s", id,
-			 strerror(errno));
+		snprintf(err, errlen, "mmap of vCPU %u's kvm_run failed: %s",
+			 id, strerror(errno));
 		return -errno;
 	}
 	v->run = run;
@@ -102,7 +102,8 @@ int vcpu_enable_pmu(struct vcpu *v, bool init, char *err, size_t errlen)
 	int irq = PMU_INTID;
 	struct kvm_device_attr a = {
 		.group = KVM_ARM_VCPU_PMU_V3_CTRL,
-		.attr = init ? KVM_ARM_VCPU_PMU_V3_INIT : KVM_ARM_VCPU_PMU_V3_IRQ,
+		.attr = init ? KVM_ARM_VCPU_PMU_V3_INIT
+			     : KVM_ARM_VCPU_PMU_V3_IRQ,
 		.addr = init ? 0 : (__u64)(uintptr_t)&irq,
 	};
 
@@ -118,7 +119,8 @@ int vcpu_set_entry(struct vcpu *v, uint64_t pc, uint64_t x0)
 {
 	int r = set_reg(v->fd, CORE_REG(regs.pc), pc);
 
-	/* booting.rst: x0 = DTB, x1-x3 = 0 (KVM's reset already zeroes them). */
+	/* booting.rst: x0 = DTB, x1-x3 = 0 (KVM's reset already zeroes them).
+	 */
 	return r ? r : set_reg(v->fd, CORE_REG(regs.regs[0]), x0);
 }
 
@@ -153,7 +155,8 @@ static char *vcpu_dump(struct vcpu *v, const char *why)
 		if (get_reg(v->fd, CORE_REG(regs.regs[i]), &val))
 			fprintf(f, "  x%-2d <unreadable>   ", i);
 		else
-			fprintf(f, "  x%-2d %016llx", i, (unsigned long long)val);
+			fprintf(f, "  x%-2d %016llx", i,
+				(unsigned long long)val);
 		if (i % 4 == 3 || i == 30)
 			fputc('\n', f);
 	}
@@ -194,10 +197,11 @@ static void handle_mmio(struct vcpu *v)
 	/* Nothing there: reads as zero, writes ignored, logged once. */
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	pr_warn_once(v->vm->warned_unhandled_mmio,
-		     "vCPU %u: guest %s of %u bytes at unmapped address 0x%llx (ignored; logged once)",
-		     v->id, run->mmio.is_write ? "write" : "read", len,
-		     (unsigned long long)run->mmio.phys_addr);
+	pr_warn_once(
+		v->vm->warned_unhandled_mmio,
+		"vCPU %u: guest %s of %u bytes at unmapped address 0x%llx (ignored; logged once)",
+		v->id, run->mmio.is_write ? "write" : "read", len,
+		(unsigned long long)run->mmio.phys_addr);
 }
 
 static void handle_system_event(struct vcpu *v)
@@ -212,7 +216,9 @@ static void handle_system_event(struct vcpu *v)
 		vm_request_exit(v->vm, EXIT_GUEST_DONE, NULL);
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
-		vcpu_crash(v, "guest reported a crash (PSCI SYSTEM_OFF with crash)");
+		vcpu_crash(
+			v,
+			"guest reported a crash (PSCI SYSTEM_OFF with crash)");
 		break;
 	default:
 		vcpu_crash(v, "unknown system event %u",
@@ -243,7 +249,9 @@ static void *vcpu_thread(void *arg)
 				 * A data abort without a valid syndrome (e.g.
 				 * a load pair to MMIO): KVM cannot emulate it.
 				 */
-				vcpu_crash(v, "MMIO access KVM cannot decode (no valid ISV)");
+				vcpu_crash(
+					v,
+					"MMIO access KVM cannot decode (no valid ISV)");
 				break;
 			}
 			vm_request_exit(vm, EXIT_HOST_FAILURE, NULL);
@@ -261,17 +269,20 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
-			vcpu_crash(v, "KVM_EXIT_FAIL_ENTRY (hardware entry failure 0x%llx)",
-				   (unsigned long long)v->run->fail_entry
-					   .hardware_entry_failure_reason);
+			vcpu_crash(
+				v,
+				"KVM_EXIT_FAIL_ENTRY (hardware entry failure 0x%llx)",
+				(unsigned long long)v->run->fail_entry
+					.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
 			vcpu_crash(v, "KVM_EXIT_INTERNAL_ERROR (suberror %u)",
 				   v->run->internal.suberror);
 			break;
 		case KVM_EXIT_ARM_NISV:
-			vcpu_crash(v, "MMIO access KVM cannot decode at 0x%llx",
-				   (unsigned long long)v->run->arm_nisv.fault_ipa);
+			vcpu_crash(
+				v, "MMIO access KVM cannot decode at 0x%llx",
+				(unsigned long long)v->run->arm_nisv.fault_ipa);
 			break;
 		default:
 			vcpu_crash(v, "unexpected KVM exit reason %u",

@@ -21,7 +21,7 @@
 #include "log.h"
 
 #define VM_RNG_SEED_BYTES 64
-#define VM_UART_CLOCK_HZ 24000000
+#define VM_UART_CLOCK_HZ  24000000
 #define VM_EVLOOP_ENTRIES 64
 
 struct boot_files {
@@ -193,7 +193,8 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.pmu = vm->kvm.caps.has_pmu,
 		.bootargs = cfg->cmdline,
 		.initrd_start = bf->initrd_size ? bl->initrd_gpa : 0,
-		.initrd_end = bf->initrd_size ? bl->initrd_gpa + bf->initrd_size : 0,
+		.initrd_end =
+			bf->initrd_size ? bl->initrd_gpa + bf->initrd_size : 0,
 		.rng_seed = seed,
 		.rng_seed_len = sizeof(seed),
 	};
@@ -206,12 +207,12 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		return r;
 	}
 	if (cfg->dump_dtb) {
-		int fd = open(cfg->dump_dtb, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
+		int fd = open(cfg->dump_dtb,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		if (fd < 0 || write(fd, dst, r) != r) {
-			snprintf(err, errlen, "--dump-dtb %s: %s", cfg->dump_dtb,
-				 strerror(errno));
+			snprintf(err, errlen, "--dump-dtb %s: %s",
+				 cfg->dump_dtb, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -EIO;
@@ -266,12 +267,14 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
-/* Signals: SIGINT/SIGTERM/SIGHUP to the loop's signalfd, SIGUSR1 kicks vCPUs. */
+/* Signals: SIGINT/SIGTERM/SIGHUP to the loop's signalfd, SIGUSR1 kicks vCPUs.
+ */
 static int setup_signals(struct vm *vm, sigset_t *shutdown_set)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 
-	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
+	sigaction(SIGUSR1, &sa,
+		  NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(shutdown_set);
 	sigaddset(shutdown_set, SIGINT);
@@ -304,8 +307,8 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 	if (r)
 		return r;
 	pr_info("host: %u-bit IPA (VM uses %u), up to %u vCPUs, host PMUv3: %s",
-		vm->kvm.caps.ipa_bits_max ? vm->kvm.caps.ipa_bits_max :
-					    LAYOUT_IPA_BITS_DEFAULT,
+		vm->kvm.caps.ipa_bits_max ? vm->kvm.caps.ipa_bits_max
+					  : LAYOUT_IPA_BITS_DEFAULT,
 		ipa_bits, vm->kvm.caps.max_vcpus,
 		vm->kvm.caps.has_pmu ? "yes" : "no");
 	r = hostcheck_config(&vm->kvm.caps, cfg, &ipa_bits, err, errlen);
@@ -314,7 +317,8 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 
 	r = gmem_alloc(&vm->mem, LAYOUT_RAM_BASE, cfg->mem_size);
 	if (r) {
-		snprintf(err, errlen, "cannot allocate guest RAM: %s", strerror(-r));
+		snprintf(err, errlen, "cannot allocate guest RAM: %s",
+			 strerror(-r));
 		return r;
 	}
 	region = (struct kvm_userspace_memory_region){
@@ -350,7 +354,8 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 	r = gic_finalize(&vm->gic, err, errlen);
 	if (r)
 		return r;
-	for (unsigned int i = 0; vm->kvm.caps.has_pmu && i < vm->nr_vcpus; i++) {
+	for (unsigned int i = 0; vm->kvm.caps.has_pmu && i < vm->nr_vcpus;
+	     i++) {
 		r = vcpu_enable_pmu(&vm->vcpus[i], true, err, errlen);
 		if (r)
 			return r;
@@ -458,15 +463,16 @@ int vm_run(const struct vm_config *cfg)
 		r = vcpu_start(&vm->vcpus[i]);
 		if (r) {
 			vm_request_exit(vm, EXIT_HOST_FAILURE, NULL);
-			snprintf(err, sizeof(err), "cannot start vCPU thread: %s",
-				 strerror(-r));
+			snprintf(err, sizeof(err),
+				 "cannot start vCPU thread: %s", strerror(-r));
 			break;
 		}
 	}
 	r = evloop_run(&vm->loop);
 	if (r < 0) {
 		vm_request_exit(vm, EXIT_HOST_FAILURE, NULL);
-		snprintf(err, sizeof(err), "event loop failed: %s", strerror(-r));
+		snprintf(err, sizeof(err), "event loop failed: %s",
+			 strerror(-r));
 	}
 	status = atomic_load(&vm->exit_status);
 	if (status < 0)

@@ -17,12 +17,12 @@
 #include "kvm.h"
 
 /* Process exit statuses (also in cli_usage and the README). */
-#define EXIT_GUEST_DONE 0
-#define EXIT_BAD_INPUT 1
-#define EXIT_USAGE 2
-#define EXIT_GUEST_CRASH 3
+#define EXIT_GUEST_DONE	  0
+#define EXIT_BAD_INPUT	  1
+#define EXIT_USAGE	  2
+#define EXIT_GUEST_CRASH  3
 #define EXIT_HOST_FAILURE 4
-#define EXIT_SIGNAL_BASE 128
+#define EXIT_SIGNAL_BASE  128
 
 struct vm;
 

@@ -40,9 +40,12 @@ Test(mmio_bus, refuses_overlaps_and_keeps_order)
 	cr_assert_eq(mmio_bus_add(&bus, 0x1000, 0x1000, &fake_ops, &a, "a"), 0);
 	cr_assert_eq(mmio_bus_add(&bus, 0x2000, 0x1000, &fake_ops, &a, "b"), 0);
 	cr_assert_eq(mmio_bus_add(&bus, 0x2fff, 2, &fake_ops, &a, "x"), -EBUSY);
-	cr_assert_eq(mmio_bus_add(&bus, 0x0, 0x1001, &fake_ops, &a, "x"), -EBUSY);
-	cr_assert_eq(mmio_bus_add(&bus, 0x5000, 0, &fake_ops, &a, "x"), -EINVAL);
-	cr_assert_eq(mmio_bus_add(&bus, UINT64_MAX - 1, 4, &fake_ops, &a, "x"), -EINVAL);
+	cr_assert_eq(mmio_bus_add(&bus, 0x0, 0x1001, &fake_ops, &a, "x"),
+		     -EBUSY);
+	cr_assert_eq(mmio_bus_add(&bus, 0x5000, 0, &fake_ops, &a, "x"),
+		     -EINVAL);
+	cr_assert_eq(mmio_bus_add(&bus, UINT64_MAX - 1, 4, &fake_ops, &a, "x"),
+		     -EINVAL);
 	cr_assert_eq(bus.nr, 3);
 	cr_assert_str_eq(bus.regions[0].name, "a");
 	cr_assert_str_eq(bus.regions[1].name, "b");
@@ -59,7 +62,8 @@ Test(mmio_bus, little_endian_data_and_offsets)
 	uint8_t data[8] = { 0x78, 0x56, 0x34, 0x12 };
 
 	mmio_bus_init(&bus);
-	cr_assert_eq(mmio_bus_add(&bus, 0x9000000, 0x1000, &fake_ops, &f, "u"), 0);
+	cr_assert_eq(mmio_bus_add(&bus, 0x9000000, 0x1000, &fake_ops, &f, "u"),
+		     0);
 	cr_assert_eq(mmio_bus_access(&bus, 0x9000010, data, 4, true), 0);
 	cr_assert_eq(f.last_off, 0x10);
 	cr_assert_eq(f.last_val, 0x12345678);
@@ -83,6 +87,7 @@ Test(mmio_bus, hostile_accesses_are_refused)
 	cr_assert_eq(mmio_bus_access(&bus, 0x1000, data, 0, false), -EINVAL);
 	cr_assert_eq(mmio_bus_access(&bus, 0x1000, data, 16, false), -EINVAL);
 	cr_assert_eq(mmio_bus_access(&bus, 0x8000000, data, 4, false), -ENOENT);
-	cr_assert_eq(mmio_bus_access(&bus, UINT64_MAX - 3, data, 4, false), -ENOENT);
+	cr_assert_eq(mmio_bus_access(&bus, UINT64_MAX - 3, data, 4, false),
+		     -ENOENT);
 	cr_assert_eq(f.writes, 0);
 }

@@ -137,14 +137,18 @@ Test(cli, errors_name_the_problem)
 	cr_assert(strstr(err, "--cpus"));
 	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--cpus", "2x"),
 		     CLI_ERROR);
-	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--memory", "lots"),
-		     CLI_ERROR);
+	cr_assert_eq(
+		parse(&c, err, 5, "run", "--kernel", "I", "--memory", "lots"),
+		CLI_ERROR);
 	cr_assert(strstr(err, "--memory 'lots'"), "%s", err);
-	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--console", "tty"),
+	cr_assert_eq(
+		parse(&c, err, 5, "run", "--kernel", "I", "--console", "tty"),
+		CLI_ERROR);
+	cr_assert_eq(
+		parse(&c, err, 5, "run", "--kernel", "I", "--console", "file:"),
+		CLI_ERROR);
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I", "stray"),
 		     CLI_ERROR);
-	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--console", "file:"),
-		     CLI_ERROR);
-	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I", "stray"), CLI_ERROR);
 	cr_assert(strstr(err, "stray"));
 }
 
@@ -155,8 +159,9 @@ Test(cli, overlong_cmdline_is_refused)
 	static char big[CLI_CMDLINE_MAX + 10];
 
 	memset(big, 'a', sizeof(big) - 1);
-	cr_assert_eq(parse(&c, err, 5, "run", "--kernel", "I", "--cmdline", big),
-		     CLI_ERROR);
+	cr_assert_eq(
+		parse(&c, err, 5, "run", "--kernel", "I", "--cmdline", big),
+		CLI_ERROR);
 }
 
 Test(cli, parsing_twice_gives_the_same_result)
@@ -164,7 +169,9 @@ Test(cli, parsing_twice_gives_the_same_result)
 	struct vm_config a, b;
 	char err[256];
 
-	cr_assert_eq(parse(&a, err, 5, "run", "--kernel", "I", "--cpus", "3"), CLI_RUN);
-	cr_assert_eq(parse(&b, err, 5, "run", "--kernel", "I", "--cpus", "3"), CLI_RUN);
+	cr_assert_eq(parse(&a, err, 5, "run", "--kernel", "I", "--cpus", "3"),
+		     CLI_RUN);
+	cr_assert_eq(parse(&b, err, 5, "run", "--kernel", "I", "--cpus", "3"),
+		     CLI_RUN);
 	cr_assert_eq(a.cpus, b.cpus);
 }

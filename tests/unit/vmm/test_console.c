@@ -18,11 +18,18 @@ Test(console, escape_sequences)
 	bool quit;
 	size_t n;
 
-	memcpy(buf, "ab\x01\x01" "c\x01z", 7);
+	memcpy(buf,
+	       "ab\x01\x01"
+	       "c\x01z",
+	       7);
 	n = console_filter_input(&c, buf, 7, &quit);
 	cr_assert_not(quit);
 	cr_assert_eq(n, 6);
-	cr_assert_eq(memcmp(buf, "ab\x01" "c\x01z", 6), 0);
+	cr_assert_eq(memcmp(buf,
+			    "ab\x01"
+			    "c\x01z",
+			    6),
+		     0);
 
 	memcpy(buf, "ls\x01xrest", 8);
 	n = console_filter_input(&c, buf, 8, &quit);
@@ -51,7 +58,8 @@ Test(console, raw_mode_is_restored)
 
 	cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
 	dup2(slave, 0);
-	cr_assert_eq(console_open(&c, CONSOLE_STDIO, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(console_open(&c, CONSOLE_STDIO, NULL, err, sizeof(err)),
+		     0);
 	cr_assert(c.interactive);
 	tcgetattr(0, &before);
 	cr_assert(before.c_lflag & ICANON);
@@ -75,7 +83,8 @@ Test(console, file_console_errors_name_the_path)
 	char err[256];
 
 	cr_assert_lt(console_open(&c, CONSOLE_FILE, "/nonexistent/dir/log", err,
-				  sizeof(err)), 0);
+				  sizeof(err)),
+		     0);
 	cr_assert(strstr(err, "/nonexistent/dir/log"), "%s", err);
 }
 
@@ -114,7 +123,8 @@ static void pump(struct loop_fixture *f)
 	cr_assert_eq(pipe(fds), 0);
 	/* A pipe that becomes readable after a moment ends the run. */
 	cr_assert_eq(evloop_add(&f->loop, &timer_src, fds[0], POLLIN, false,
-				stop_cb, NULL), 0);
+				stop_cb, NULL),
+		     0);
 	if (fork() == 0) {
 		usleep(50000);
 		(void)!write(fds[1], "x", 1);
@@ -136,7 +146,8 @@ Test(console, input_respects_uart_back_pressure)
 	memset(big, 'w', sizeof(big));
 	cr_assert_eq(pipe(fds), 0);
 	dup2(fds[0], 0);
-	cr_assert_eq(console_open(&f.con, CONSOLE_STDIO, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(
+		console_open(&f.con, CONSOLE_STDIO, NULL, err, sizeof(err)), 0);
 	cr_assert_not(f.con.interactive);
 	cr_assert_eq(evloop_init(&f.loop, 16), 0);
 	pl011_init(&f.uart, &be);
@@ -145,13 +156,15 @@ Test(console, input_respects_uart_back_pressure)
 
 	cr_assert_eq(write(fds[1], big, sizeof(big)), (ssize_t)sizeof(big));
 	pump(&f);
-	cr_assert_eq(f.uart.rx_count, PL011_FIFO_DEPTH, "FIFO full, rest held back");
+	cr_assert_eq(f.uart.rx_count, PL011_FIFO_DEPTH,
+		     "FIFO full, rest held back");
 
 	/* The guest reads everything it is given; nothing is lost. */
 	int got = 0;
 	for (int round = 0; round < 10 && got < 100; round++) {
 		while (f.uart.rx_count) {
-			cr_assert_eq(pl011_mmio_ops.read(&f.uart, PL011_DR, 4), 'w');
+			cr_assert_eq(pl011_mmio_ops.read(&f.uart, PL011_DR, 4),
+				     'w');
 			got++;
 		}
 		pump(&f);

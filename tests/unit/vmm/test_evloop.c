@@ -71,7 +71,8 @@ Test(evloop, oneshot_fires_once_until_rearmed)
 	int efd = eventfd(0, EFD_NONBLOCK);
 
 	cr_assert_eq(evloop_init(&l, 16), 0);
-	cr_assert_eq(evloop_add(&l, &src, efd, POLLIN, false, oneshot_cb, &c), 0);
+	cr_assert_eq(evloop_add(&l, &src, efd, POLLIN, false, oneshot_cb, &c),
+		     0);
 	kick(efd);
 	cr_assert_eq(evloop_run(&l), 0);
 	cr_assert_eq(c.hits, 1);
@@ -103,7 +104,8 @@ Test(evloop, removed_source_is_silent)
 	int efd = eventfd(0, EFD_NONBLOCK);
 
 	cr_assert_eq(evloop_init(&l, 16), 0);
-	cr_assert_eq(evloop_add(&l, &src, efd, POLLIN, true, must_not_run, NULL), 0);
+	cr_assert_eq(
+		evloop_add(&l, &src, efd, POLLIN, true, must_not_run, NULL), 0);
 	evloop_remove(&src);
 	kick(efd);
 	evloop_stop(&l);
@@ -159,7 +161,8 @@ Test(evloop, many_sources_each_get_their_event)
 	for (int i = 0; i < 4; i++) {
 		efd[i] = eventfd(0, EFD_NONBLOCK);
 		cr_assert_eq(evloop_add(&l, &f.src[i], efd[i], POLLIN, true,
-					fan_cb, &f), 0);
+					fan_cb, &f),
+			     0);
 	}
 	for (int i = 0; i < 4; i++)
 		kick(efd[i]);

@@ -98,7 +98,8 @@ Test(fdt, root_and_memory)
 	cr_assert(compatible(off, "linux,dummy-virt"));
 	cr_assert_eq(u32_at(prop(off, "#address-cells", &len), 0), 2);
 	cr_assert_eq(u32_at(prop(off, "#size-cells", &len), 0), 2);
-	cr_assert_eq(u32_at(prop(off, "interrupt-parent", &len), 0), FDT_PHANDLE_GIC);
+	cr_assert_eq(u32_at(prop(off, "interrupt-parent", &len), 0),
+		     FDT_PHANDLE_GIC);
 
 	off = node("/memory@80000000");
 	cr_assert_str_eq(prop(off, "device_type", &len), "memory");
@@ -118,7 +119,8 @@ Test(fdt, one_cpu_node_per_vcpu_with_mpidr)
 	off = node("/cpus");
 	cr_assert_eq(u32_at(prop(off, "#address-cells", &len), 0), 2);
 	cr_assert_eq(u32_at(prop(off, "#size-cells", &len), 0), 0);
-	fdt_for_each_subnode(off, blob, node("/cpus")) n++;
+	fdt_for_each_subnode (off, blob, node("/cpus"))
+		n++;
 	cr_assert_eq(n, 4);
 	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "/cpus/cpu@%d", i);
@@ -197,7 +199,8 @@ Test(fdt, timer_and_pmu_ppis)
 
 	p.pmu = false;
 	build(&p);
-	cr_assert_lt(fdt_path_offset(blob, "/pmu"), 0, "no PMU node without a PMU");
+	cr_assert_lt(fdt_path_offset(blob, "/pmu"), 0,
+		     "no PMU node without a PMU");
 }
 
 Test(fdt, uart_is_a_primecell_with_clocks)
@@ -223,7 +226,8 @@ Test(fdt, uart_is_a_primecell_with_clocks)
 	cr_assert_geq(clk, 0);
 	cr_assert(fdt_node_check_compatible(blob, clk, "fixed-clock") == 0);
 	cr_assert_eq(u32_at(prop(clk, "clock-frequency", &len), 0), 24000000);
-	cr_assert_eq(fdt_stringlist_search(blob, off, "clock-names", "apb_pclk"), 1);
+	cr_assert_eq(
+		fdt_stringlist_search(blob, off, "clock-names", "apb_pclk"), 1);
 
 	off = node("/aliases");
 	cr_assert_str_eq(prop(off, "serial0", &len), "/pl011@9000000");
@@ -238,14 +242,17 @@ Test(fdt, chosen_carries_bootargs_initrd_and_seed)
 	off = node("/chosen");
 	cr_assert_str_eq(prop(off, "bootargs", &len), "console=ttyAMA0 quiet");
 	cr_assert_str_eq(prop(off, "stdout-path", &len), "/pl011@9000000");
-	cr_assert_eq(u64_at(prop(off, "linux,initrd-start", &len), 0), 0x9f000000);
-	cr_assert_eq(u64_at(prop(off, "linux,initrd-end", &len), 0), 0x9f400000);
+	cr_assert_eq(u64_at(prop(off, "linux,initrd-start", &len), 0),
+		     0x9f000000);
+	cr_assert_eq(u64_at(prop(off, "linux,initrd-end", &len), 0),
+		     0x9f400000);
 	prop(off, "rng-seed", &len);
 	cr_assert_eq(len, 64);
 
 	p.initrd_start = p.initrd_end = 0;
 	build(&p);
-	cr_assert_null(fdt_getprop(blob, node("/chosen"), "linux,initrd-start", &len));
+	cr_assert_null(
+		fdt_getprop(blob, node("/chosen"), "linux,initrd-start", &len));
 }
 
 Test(fdt, nothing_in_the_msi_hole)
@@ -260,14 +267,18 @@ Test(fdt, nothing_in_the_msi_hole)
 		const void *reg = fdt_getprop(blob, off, "reg", &len);
 		int parent = fdt_parent_offset(blob, off);
 
-		if (!reg || len < 16 || (parent >= 0 && parent == node("/cpus")))
+		if (!reg || len < 16 ||
+		    (parent >= 0 && parent == node("/cpus")))
 			continue;
 		for (int i = 0; i + 16 <= len; i += 16) {
-			uint64_t b = u64_at(reg, i / 8), s = u64_at(reg, i / 8 + 1);
+			uint64_t b = u64_at(reg, i / 8),
+				 s = u64_at(reg, i / 8 + 1);
 
 			cr_assert(b + s <= LAYOUT_MSI_HOLE_BASE ||
-				  b >= LAYOUT_MSI_HOLE_BASE + LAYOUT_MSI_HOLE_SIZE,
-				  "%s overlaps the MSI hole", fdt_get_name(blob, off, NULL));
+					  b >= LAYOUT_MSI_HOLE_BASE +
+							  LAYOUT_MSI_HOLE_SIZE,
+				  "%s overlaps the MSI hole",
+				  fdt_get_name(blob, off, NULL));
 		}
 	}
 }

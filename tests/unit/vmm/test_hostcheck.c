@@ -22,7 +22,9 @@ static struct host_caps good(void)
 
 static struct vm_config cfg(unsigned int cpus, uint64_t mem)
 {
-	return (struct vm_config){ .kernel = "I", .cpus = cpus, .mem_size = mem };
+	return (struct vm_config){ .kernel = "I",
+				   .cpus = cpus,
+				   .mem_size = mem };
 }
 
 static int check(struct host_caps c, struct vm_config v, unsigned int *bits,
@@ -36,7 +38,8 @@ Test(hostcheck, accepts_a_sane_config_with_the_default_ipa)
 	unsigned int bits = 0;
 	char err[256];
 
-	cr_assert_eq(check(good(), cfg(2, 512 << 20), &bits, err), 0, "%s", err);
+	cr_assert_eq(check(good(), cfg(2, 512 << 20), &bits, err), 0, "%s",
+		     err);
 	cr_assert_eq(bits, 40);
 }
 

@@ -11,21 +11,40 @@
 /* user_data of cancel requests: never a source pointer. */
 #define EVLOOP_CANCEL_TAG 1
 
-static int submit_poll(struct evloop_source *src)
+static void source_cqe(struct evloop_op *op, int res, unsigned int flags);
+
+static struct io_uring_sqe *get_sqe(struct evloop *l)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&src->loop->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 
 	if (!sqe) {
-		io_uring_submit(&src->loop->ring);
-		sqe = io_uring_get_sqe(&src->loop->ring);
-		if (!sqe)
-			return -EBUSY;
+		io_uring_submit(&l->ring);
+		sqe = io_uring_get_sqe(&l->ring);
 	}
+	return sqe;
+}
+
+struct io_uring_sqe *evloop_sqe(struct evloop *l, struct evloop_op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+
+	/* liburing's io_uring_prep_*() leave user_data alone. */
+	if (sqe)
+		io_uring_sqe_set_data(sqe, op);
+	return sqe;
+}
+
+static int submit_poll(struct evloop_source *src)
+{
+	struct io_uring_sqe *sqe = get_sqe(src->loop);
+
+	if (!sqe)
+		return -EBUSY;
 	if (src->multishot)
 		io_uring_prep_poll_multishot(sqe, src->fd, src->events);
 	else
 		io_uring_prep_poll_add(sqe, src->fd, src->events);
-	io_uring_sqe_set_data(sqe, src);
+	io_uring_sqe_set_data(sqe, &src->op);
 	src->armed = true;
 	src->loop->pending++;
 	return 0;
@@ -72,6 +91,7 @@ int evloop_add(struct evloop *l, struct evloop_source *src, int fd,
 	       unsigned int events, bool multishot, evloop_cb cb, void *opaque)
 {
 	memset(src, 0, sizeof(*src));
+	src->op.cb = source_cqe;
 	src->fd = fd;
 	src->events = events;
 	src->multishot = multishot;
@@ -106,23 +126,31 @@ void evloop_remove(struct evloop_source *src)
 	}
 }
 
-static void handle_cqe(struct evloop *l, struct io_uring_cqe *cqe)
+static void handle_cqe(struct io_uring_cqe *cqe)
 {
-	struct evloop_source *src;
+	struct evloop_op *op;
 
 	if (cqe->user_data == EVLOOP_CANCEL_TAG)
 		return;
-	src = io_uring_cqe_get_data(cqe);
+	op = io_uring_cqe_get_data(cqe);
+	op->cb(op, cqe->res, cqe->flags);
+}
+
+static void source_cqe(struct evloop_op *op, int res, unsigned int flags)
+{
+	struct evloop_source *src = (struct evloop_source *)op;
+	struct evloop *l = src->loop;
+
 	/* A multishot poll stays armed while the kernel says F_MORE. */
-	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+	if (!(flags & IORING_CQE_F_MORE)) {
 		src->armed = false;
 		l->pending--;
 	}
-	if (src->removed || cqe->res == -ECANCELED)
+	if (src->removed || res == -ECANCELED)
 		return;
-	src->cb(src, cqe->res);
+	src->cb(src, res);
 	/* A multishot poll the kernel ended (e.g. overflow) is restarted. */
-	if (src->multishot && !src->armed && !src->removed && cqe->res >= 0)
+	if (src->multishot && !src->armed && !src->removed && res >= 0)
 		submit_poll(src);
 }
 
@@ -137,7 +165,7 @@ int evloop_run(struct evloop *l)
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
 			return ret;
 		io_uring_for_each_cqe (&l->ring, head, cqe) {
-			handle_cqe(l, cqe);
+			handle_cqe(cqe);
 			n++;
 		}
 		io_uring_cq_advance(&l->ring, n);

@@ -15,11 +15,20 @@
 
 struct evloop;
 struct evloop_source;
+struct evloop_op;
 
 /* @res is the poll result (revents mask) or -errno. */
 typedef void (*evloop_cb)(struct evloop_source *src, int res);
+/* Completion of an operation: the CQE's res and flags. */
+typedef void (*evloop_op_cb)(struct evloop_op *op, int res, unsigned int flags);
+
+/* Every submission's user_data points at one of these. */
+struct evloop_op {
+	evloop_op_cb cb;
+};
 
 struct evloop_source {
+	struct evloop_op op; /* first: poll completions come back here */
 	int fd;
 	unsigned int events; /* POLLIN, ... */
 	bool multishot;
@@ -48,6 +57,14 @@ int evloop_add(struct evloop *l, struct evloop_source *src, int fd,
 int evloop_rearm(struct evloop_source *src);
 /* Stop watching; the callback will not run again. */
 void evloop_remove(struct evloop_source *src);
+
+/*
+ * An SQE for any io_uring operation (read, write, fsync, ...) whose
+ * completion calls @op->cb on the loop. Loop thread only; NULL when the
+ * submission queue stays full. The caller preps the SQE (io_uring_prep_*())
+ * after this call, then must not touch it again.
+ */
+struct io_uring_sqe *evloop_sqe(struct evloop *l, struct evloop_op *op);
 
 /* Run until evloop_stop(). Returns 0 or -errno from io_uring. */
 int evloop_run(struct evloop *l);

@@ -50,9 +50,30 @@ Test(mmio_bus, refuses_overlaps_and_keeps_order)
 	cr_assert_str_eq(bus.regions[0].name, "a");
 	cr_assert_str_eq(bus.regions[1].name, "b");
 	cr_assert_str_eq(bus.regions[2].name, "c");
-	cr_assert_str_eq(mmio_bus_find(&bus, 0x2abc, 4)->name, "b");
-	cr_assert_null(mmio_bus_find(&bus, 0x4000, 1));
-	cr_assert_null(mmio_bus_find(&bus, 0xfff, 1));
+	struct mmio_region r;
+
+	cr_assert(mmio_bus_find(&bus, 0x2abc, 4, &r));
+	cr_assert_str_eq(r.name, "b");
+	cr_assert_not(mmio_bus_find(&bus, 0x4000, 1, &r));
+	cr_assert_not(mmio_bus_find(&bus, 0xfff, 1, &r));
+}
+
+Test(mmio_bus, regions_move_at_runtime)
+{
+	struct mmio_bus bus;
+	struct fake a = { 0 }, b = { 0 };
+	struct mmio_region r;
+
+	mmio_bus_init(&bus);
+	cr_assert_eq(mmio_bus_add(&bus, 0x1000, 0x1000, &fake_ops, &a, "a"), 0);
+	cr_assert_eq(mmio_bus_add(&bus, 0x3000, 0x1000, &fake_ops, &b, "b"), 0);
+	cr_assert_eq(mmio_bus_remove(&bus, 0x1000, &b), -ENOENT, "not b's");
+	cr_assert_eq(mmio_bus_remove(&bus, 0x1000, &a), 0);
+	cr_assert_not(mmio_bus_find(&bus, 0x1000, 4, &r));
+	cr_assert_eq(mmio_bus_add(&bus, 0x5000, 0x1000, &fake_ops, &a, "a"), 0);
+	cr_assert(mmio_bus_find(&bus, 0x5004, 4, &r));
+	cr_assert_eq(r.dev, &a);
+	cr_assert_eq(bus.nr, 2);
 }
 
 Test(mmio_bus, little_endian_data_and_offsets)

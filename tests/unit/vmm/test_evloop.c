@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -172,4 +173,41 @@ Test(evloop, many_sources_each_get_their_event)
 		close(efd[i]);
 	}
 	evloop_destroy(&l);
+}
+
+struct read_op {
+	struct evloop_op op;
+	int res;
+	char buf[16];
+	struct evloop *loop;
+};
+
+static void read_done(struct evloop_op *op, int res, unsigned int flags)
+{
+	struct read_op *r = (struct read_op *)op;
+
+	(void)flags;
+	r->res = res;
+	evloop_stop(r->loop);
+}
+
+Test(evloop, generic_operations_complete_on_the_loop)
+{
+	struct evloop l;
+	struct read_op r = { .op.cb = read_done, .loop = &l };
+	struct io_uring_sqe *sqe;
+	int fds[2];
+
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(write(fds[1], "hello", 5), 5);
+	cr_assert_eq(evloop_init(&l, 8), 0);
+	sqe = evloop_sqe(&l, &r.op);
+	cr_assert_not_null(sqe);
+	io_uring_prep_read(sqe, fds[0], r.buf, sizeof(r.buf), 0);
+	cr_assert_eq(evloop_run(&l), 0);
+	cr_assert_eq(r.res, 5);
+	cr_assert_eq(memcmp(r.buf, "hello", 5), 0);
+	evloop_destroy(&l);
+	close(fds[0]);
+	close(fds[1]);
 }

@@ -23,6 +23,9 @@ const char cli_usage[] =
 	"  --memory SIZE          guest RAM, e.g. 512M, 2G (default 512M; a bare\n"
 	"                         number is MiB)\n"
 	"  --console KIND         stdio (default), none, or file:PATH\n"
+	"  --disk SPEC            virtio-blk disk, repeatable; SPEC is\n"
+	"                         PATH[,readonly][,serial=S][,queues=N][,transport=pci|mmio]\n"
+	"  --rng[=pci|mmio]       virtio-rng entropy device (default transport pci)\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
 	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
 	"\n"
@@ -108,6 +111,8 @@ enum {
 	OPT_MEMORY,
 	OPT_CONSOLE,
 	OPT_DUMP_DTB,
+	OPT_DISK,
+	OPT_RNG,
 };
 
 static int parse_console(const char *arg, struct vm_config *cfg)
@@ -156,6 +161,8 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "rng", optional_argument, NULL, OPT_RNG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -244,6 +251,28 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_DUMP_DTB:
 			cfg->dump_dtb = optarg;
+			break;
+		case OPT_DISK:
+			if (cfg->nr_disks == CLI_MAX_DISKS) {
+				snprintf(err, errlen,
+					 "--disk: at most %d disks",
+					 CLI_MAX_DISKS);
+				return CLI_ERROR;
+			}
+			cfg->disks[cfg->nr_disks++] = optarg;
+			break;
+		case OPT_RNG:
+			cfg->rng = true;
+			if (!optarg || !strcmp(optarg, "pci")) {
+				cfg->rng_transport = TRANSPORT_PCI;
+			} else if (!strcmp(optarg, "mmio")) {
+				cfg->rng_transport = TRANSPORT_MMIO;
+			} else {
+				snprintf(err, errlen,
+					 "--rng='%s': expected pci or mmio",
+					 optarg);
+				return CLI_ERROR;
+			}
 			break;
 		case 'v':
 			cfg->verbose++;

@@ -2,10 +2,14 @@
 #ifndef NESTBOX_CLI_H
 #define NESTBOX_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO };
+
+#define CLI_MAX_DISKS 16
 
 struct vm_config {
 	const char *kernel;
@@ -17,6 +21,11 @@ struct vm_config {
 	const char *console_path; /* CONSOLE_FILE */
 	const char *dump_dtb;	  /* write the generated DTB here */
 	int verbose;
+	bool rng;
+	enum transport_kind rng_transport;
+	const char
+		*disks[CLI_MAX_DISKS]; /* --disk values, parsed by virtio-blk */
+	unsigned int nr_disks;
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "fdt.h"
 
+#include "layout.h"
+
 #include <errno.h>
 #include <libfdt.h>
 #include <stdio.h>
@@ -117,6 +119,70 @@ static int add_uart(void *fdt, const struct fdt_params *p, char *path,
 	return fdt_end_node(fdt);
 }
 
+static int add_pci(void *fdt, const struct fdt_params *p)
+{
+	const uint64_t reg[] = { p->pci_ecam_base, p->pci_ecam_size };
+	const uint32_t bus_range[] = {
+		cpu_to_fdt32(0), cpu_to_fdt32(p->pci_ecam_size / SZ_1M - 1)
+	};
+	/* msi-map: requester ID r -> ITS device ID r, for all 2^16 IDs. */
+	const fdt32_t msi_map[] = { cpu_to_fdt32(0),
+				    cpu_to_fdt32(FDT_PHANDLE_ITS),
+				    cpu_to_fdt32(0), cpu_to_fdt32(0x10000) };
+	fdt32_t ranges[14];
+	char name[48];
+	int n = 0;
+
+	/* <pci.hi pci.mid pci.lo  cpu.hi cpu.lo  size.hi size.lo>: identity */
+	ranges[n++] = cpu_to_fdt32(FDT_PCI_SPACE_MEM32);
+	ranges[n++] = cpu_to_fdt32(p->pci_mmio32_base >> 32);
+	ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio32_base);
+	ranges[n++] = cpu_to_fdt32(p->pci_mmio32_base >> 32);
+	ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio32_base);
+	ranges[n++] = cpu_to_fdt32(p->pci_mmio32_size >> 32);
+	ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio32_size);
+	if (p->pci_mmio64_size) {
+		ranges[n++] = cpu_to_fdt32(FDT_PCI_SPACE_MEM64);
+		ranges[n++] = cpu_to_fdt32(p->pci_mmio64_base >> 32);
+		ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio64_base);
+		ranges[n++] = cpu_to_fdt32(p->pci_mmio64_base >> 32);
+		ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio64_base);
+		ranges[n++] = cpu_to_fdt32(p->pci_mmio64_size >> 32);
+		ranges[n++] = cpu_to_fdt32((uint32_t)p->pci_mmio64_size);
+	}
+
+	snprintf(name, sizeof(name), "pcie@%llx",
+		 (unsigned long long)p->pci_ecam_base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "pci-host-ecam-generic"));
+	TRY(fdt_property_string(fdt, "device_type", "pci"));
+	TRY(prop_reg(fdt, reg, 1));
+	TRY(fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range)));
+	TRY(fdt_property_u32(fdt, "#address-cells", 3));
+	TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	TRY(fdt_property(fdt, "ranges", ranges, n * sizeof(fdt32_t)));
+	TRY(fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map)));
+	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+	TRY(fdt_property_u32(fdt, "linux,pci-domain", 0));
+	return fdt_end_node(fdt);
+}
+
+static int add_virtio_mmio(void *fdt, const struct fdt_mmio_dev *d)
+{
+	const uint64_t reg[] = { d->base, d->size };
+	const uint32_t irq[] = { FDT_GIC_SPI, d->spi, FDT_IRQ_LEVEL_HIGH };
+	char name[48];
+
+	snprintf(name, sizeof(name), "virtio_mmio@%llx",
+		 (unsigned long long)d->base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
+	TRY(prop_reg(fdt, reg, 1));
+	TRY(prop_irqs(fdt, irq, 1));
+	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+	return fdt_end_node(fdt);
+}
+
 static int add_chosen(void *fdt, const struct fdt_params *p,
 		      const char *stdout_path)
 {
@@ -188,6 +254,11 @@ static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
 	}
 
 	TRY(add_uart(buf, p, uart_path, sizeof(uart_path)));
+
+	if (p->pci_ecam_size)
+		TRY(add_pci(buf, p));
+	for (unsigned int i = 0; i < p->nr_virtio_mmio; i++)
+		TRY(add_virtio_mmio(buf, &p->virtio_mmio[i]));
 
 	TRY(fdt_begin_node(buf, "aliases"));
 	TRY(fdt_property_string(buf, "serial0", uart_path));

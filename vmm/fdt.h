@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct fdt_mmio_dev {
+	uint64_t base, size;
+	unsigned int spi;
+};
+
 /* Everything the guest's device tree describes; no KVM state. */
 struct fdt_params {
 	uint64_t ram_base, ram_size;
@@ -22,6 +27,15 @@ struct fdt_params {
 	uint32_t uart_clock_hz;
 
 	bool pmu;
+
+	/* PCIe host bridge (ecam_size 0: none) */
+	uint64_t pci_ecam_base, pci_ecam_size;
+	uint64_t pci_mmio32_base, pci_mmio32_size;
+	uint64_t pci_mmio64_base, pci_mmio64_size;
+
+	/* virtio-mmio devices */
+	unsigned int nr_virtio_mmio;
+	const struct fdt_mmio_dev *virtio_mmio;
 
 	const char *bootargs;
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
@@ -45,6 +59,10 @@ struct fdt_params {
 #define FDT_PHANDLE_GIC	    1
 #define FDT_PHANDLE_ITS	    2
 #define FDT_PHANDLE_APB_CLK 3
+
+/* PCI address space codes of the "ranges" phys.hi cell (IEEE 1275 PCI) */
+#define FDT_PCI_SPACE_MEM32 0x02000000
+#define FDT_PCI_SPACE_MEM64 0x03000000
 
 /* Build the blob into @buf. Returns its size, or -errno (-ENOSPC: too small).
  */

@@ -73,8 +73,9 @@ int hostcheck_config(const struct host_caps *caps, const struct vm_config *cfg,
 			 "--memory %s: less than the minimum of %s", a, b);
 		return -EINVAL;
 	}
+	/* RAM and, above it, the 64-bit PCI window must fit the IPA space. */
 	ram_limit = (max_bits >= 64 ? UINT64_MAX : (1ULL << max_bits)) -
-		    LAYOUT_RAM_BASE;
+		    LAYOUT_RAM_BASE - 2 * LAYOUT_PCI_MMIO64_SIZE;
 	if (cfg->mem_size > ram_limit) {
 		cli_format_size(ram_limit, b, sizeof(b));
 		snprintf(
@@ -91,7 +92,8 @@ int hostcheck_config(const struct host_caps *caps, const struct vm_config *cfg,
 	}
 
 	ram_end = LAYOUT_RAM_BASE + cfg->mem_size;
-	need = bits_to_cover(ram_end);
+	need = bits_to_cover(layout_pci_mmio64_base(ram_end) +
+			     LAYOUT_PCI_MMIO64_SIZE);
 	if (need < LAYOUT_IPA_BITS_DEFAULT)
 		need = max_bits < LAYOUT_IPA_BITS_DEFAULT
 			       ? max_bits

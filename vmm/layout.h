@@ -8,10 +8,12 @@
  *   0x0900_0000 - 0x0900_0fff  PL011 UART
  *   0x0a00_0000 - 0x0a00_ffff  GICv3 distributor
  *   0x0a01_0000 - 0x0a02_ffff  GICv3 ITS (128 KiB)
+ *   0x0b00_0000 - 0x0b00_3fff  virtio-mmio slots (0x200 each, SPI 16 + n)
  *   0x1000_0000 - 0x13ff_ffff  GICv3 redistributors (128 KiB per vCPU)
- *   0x3000_0000 - 0x3fff_ffff  reserved for the PCIe ECAM
- *   0x4000_0000 - 0x7fff_ffff  reserved for the 32-bit PCI MMIO window
+ *   0x3000_0000 - 0x3fff_ffff  PCIe ECAM (buses 0-255)
+ *   0x4000_0000 - 0x7fff_ffff  32-bit PCI MMIO window
  *   0x8000_0000 -              RAM
+ *   above RAM, 64 GiB aligned  64-bit PCI MMIO window (64 GiB, >= 256 GiB)
  */
 #ifndef NESTBOX_LAYOUT_H
 #define NESTBOX_LAYOUT_H
@@ -39,7 +41,30 @@
 #define LAYOUT_GICR_SIZE   (64 * SZ_1M)
 #define LAYOUT_MAX_VCPUS   (LAYOUT_GICR_SIZE / LAYOUT_GICR_STRIDE) /* 512 */
 
+#define LAYOUT_VIRTIO_MMIO_BASE	    0x0b000000ULL
+#define LAYOUT_VIRTIO_MMIO_STRIDE   0x200ULL
+#define LAYOUT_VIRTIO_MMIO_SLOTS    32
+#define LAYOUT_VIRTIO_MMIO_SPI_BASE 16
+
+#define LAYOUT_PCI_ECAM_BASE   0x30000000ULL
+#define LAYOUT_PCI_ECAM_SIZE   0x10000000ULL
+#define LAYOUT_PCI_MMIO32_BASE 0x40000000ULL
+#define LAYOUT_PCI_MMIO32_SIZE 0x40000000ULL
+#define LAYOUT_PCI_MMIO64_SIZE (64 * SZ_1G)
+#define LAYOUT_PCI_MMIO64_MIN  (256 * SZ_1G)
+
 #define LAYOUT_RAM_BASE 0x80000000ULL
+
+/* The 64-bit PCI window sits above RAM, aligned to its size. */
+static inline unsigned long long
+layout_pci_mmio64_base(unsigned long long ram_end)
+{
+	unsigned long long b = ram_end > LAYOUT_PCI_MMIO64_MIN
+				       ? ram_end
+				       : LAYOUT_PCI_MMIO64_MIN;
+
+	return (b + LAYOUT_PCI_MMIO64_SIZE - 1) & ~(LAYOUT_PCI_MMIO64_SIZE - 1);
+}
 
 /* Smallest guest that can hold a kernel, its initrd and the DTB. */
 #define LAYOUT_RAM_MIN (32 * SZ_1M)

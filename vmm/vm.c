@@ -19,6 +19,8 @@
 #include "image.h"
 #include "layout.h"
 #include "log.h"
+#include "../devices/virtio/virtio_blk.h"
+#include "../devices/virtio/virtio_rng.h"
 
 #define VM_RNG_SEED_BYTES 64
 #define VM_UART_CLOCK_HZ  24000000
@@ -191,6 +193,14 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.uart_spi = LAYOUT_UART_SPI,
 		.uart_clock_hz = VM_UART_CLOCK_HZ,
 		.pmu = vm->kvm.caps.has_pmu,
+		.pci_ecam_base = vm->pci.ecam_base,
+		.pci_ecam_size = vm->pci.ecam_size,
+		.pci_mmio32_base = vm->pci.mmio32_base,
+		.pci_mmio32_size = vm->pci.mmio32_size,
+		.pci_mmio64_base = vm->pci.mmio64_base,
+		.pci_mmio64_size = vm->pci.mmio64_size,
+		.nr_virtio_mmio = vm->nr_vmmio,
+		.virtio_mmio = vm->mmio_fdt,
 		.bootargs = cfg->cmdline,
 		.initrd_start = bf->initrd_size ? bl->initrd_gpa : 0,
 		.initrd_end =
@@ -225,6 +235,105 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		(unsigned long long)bf->initrd_size,
 		(unsigned long long)bl->dtb_gpa, r);
 	return vcpu_set_entry(&vm->vcpus[0], bl->kernel_gpa, bl->dtb_gpa);
+}
+
+static int host_ioeventfd(void *opaque, uint64_t addr, unsigned int len,
+			  bool datamatch, uint64_t data, int fd, bool assign)
+{
+	struct vm *vm = opaque;
+	struct kvm_ioeventfd req = {
+		.datamatch = data,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &req) < 0 ? -errno : 0;
+}
+
+static void host_set_spi(void *opaque, unsigned int spi, bool level)
+{
+	struct vm *vm = opaque;
+
+	gic_set_spi(&vm->gic, spi, level);
+}
+
+static int host_msi_add(void *opaque, uint64_t addr, uint32_t data,
+			uint32_t devid, int fd)
+{
+	return msi_route_add(&((struct vm *)opaque)->msi, addr, data, devid,
+			     fd);
+}
+
+static int host_msi_update(void *opaque, int route, uint64_t addr,
+			   uint32_t data, uint32_t devid)
+{
+	return msi_route_update(&((struct vm *)opaque)->msi, route, addr, data,
+				devid);
+}
+
+static void host_msi_del(void *opaque, int route, int fd)
+{
+	msi_route_del(&((struct vm *)opaque)->msi, route, fd);
+}
+
+/* Put @vdev on the bus the user asked for. */
+static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
+			 enum transport_kind t, uint32_t pci_class, char *err,
+			 size_t errlen)
+{
+	int r;
+
+	if (t == TRANSPORT_PCI) {
+		struct virtio_pci *vp = calloc(1, sizeof(*vp));
+
+		if (!vp)
+			return -ENOMEM;
+		vm->vpci[vm->nr_vpci++] = vp;
+		r = virtio_pci_init(vp, vdev, pci_class, &vm->host);
+		if (!r)
+			r = pci_host_add(&vm->pci, &vp->pdev, -1);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: cannot add it to PCI: %s",
+				 vdev->label, strerror(-r));
+			return r;
+		}
+		pr_info("%s at PCI 0000:00:%02x.0", vdev->label, r);
+		return 0;
+	} else {
+		unsigned int i = vm->nr_vmmio;
+		uint64_t base =
+			LAYOUT_VIRTIO_MMIO_BASE + i * LAYOUT_VIRTIO_MMIO_STRIDE;
+		struct virtio_mmio *m;
+
+		if (i == LAYOUT_VIRTIO_MMIO_SLOTS) {
+			snprintf(err, errlen, "%s: no free virtio-mmio slot",
+				 vdev->label);
+			return -ENOSPC;
+		}
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		vm->vmmio[vm->nr_vmmio++] = m;
+		r = virtio_mmio_init(m, vdev, &vm->host, base,
+				     LAYOUT_VIRTIO_MMIO_SPI_BASE + i);
+		if (!r)
+			r = mmio_bus_add(&vm->bus, base, VIRTIO_MMIO_SIZE,
+					 &virtio_mmio_ops, m, vdev->label);
+		if (r) {
+			snprintf(err, errlen, "%s: cannot map it: %s",
+				 vdev->label, strerror(-r));
+			return r;
+		}
+		vm->mmio_fdt[i] = (struct fdt_mmio_dev){
+			base, VIRTIO_MMIO_SIZE, LAYOUT_VIRTIO_MMIO_SPI_BASE + i
+		};
+		pr_info("%s at virtio-mmio 0x%llx", vdev->label,
+			(unsigned long long)base);
+		return 0;
+	}
 }
 
 static void uart_set_irq(void *opaque, bool level)
@@ -363,8 +472,13 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* virtio PCI class codes (base class, subclass, prog-if) */
+#define PCI_CLASS_STORAGE_OTHER 0x018000
+#define PCI_CLASS_OTHERS	0xff0000
+
 static int create_devices(struct vm *vm, char *err, size_t errlen)
 {
+	const struct vm_config *cfg = vm->cfg;
 	const struct pl011_backend be = {
 		.tx = uart_tx,
 		.set_irq = uart_set_irq,
@@ -373,7 +487,6 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 	};
 	int r;
 
-	mmio_bus_init(&vm->bus);
 	pl011_init(&vm->uart, &be);
 	r = mmio_bus_add(&vm->bus, LAYOUT_UART_BASE, LAYOUT_UART_SIZE,
 			 &pl011_mmio_ops, &vm->uart, "pl011");
@@ -381,8 +494,76 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map the UART: %s", strerror(-r));
 		return r;
 	}
-	return console_attach(&vm->console, &vm->loop, &vm->uart, console_quit,
-			      vm);
+	r = console_attach(&vm->console, &vm->loop, &vm->uart, console_quit,
+			   vm);
+	if (r)
+		return r;
+
+	vm->host = (struct host_ops){
+		.ioeventfd = host_ioeventfd,
+		.set_spi = host_set_spi,
+		.msi_route_add = host_msi_add,
+		.msi_route_update = host_msi_update,
+		.msi_route_del = host_msi_del,
+		.opaque = vm,
+		.loop = &vm->loop,
+	};
+	msi_router_init(&vm->msi, vm->kvm.vm_fd);
+	pci_host_init(&vm->pci, &vm->bus, LAYOUT_PCI_ECAM_BASE,
+		      LAYOUT_PCI_ECAM_SIZE, LAYOUT_PCI_MMIO32_BASE,
+		      LAYOUT_PCI_MMIO32_SIZE,
+		      layout_pci_mmio64_base(vm->mem.base + vm->mem.size),
+		      LAYOUT_PCI_MMIO64_SIZE);
+	r = mmio_bus_add(&vm->bus, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_ECAM_SIZE,
+			 &pci_host_ecam_ops, &vm->pci, "pci-ecam");
+	if (r) {
+		snprintf(err, errlen, "cannot map the PCI ECAM: %s",
+			 strerror(-r));
+		return r;
+	}
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_blk_opts *o = calloc(1, sizeof(*o));
+		struct virtio_blk *blk;
+
+		if (!o)
+			return -ENOMEM;
+		r = virtio_blk_parse(cfg->disks[i], o, err, errlen);
+		if (!r)
+			r = virtio_blk_create(&blk, o, &vm->mem, &vm->loop, err,
+					      errlen);
+		if (r) {
+			free(o);
+			return r;
+		}
+		vm->vdevs[vm->nr_vdevs] = virtio_blk_vdev(blk);
+		vm->vdev_obj[vm->nr_vdevs] = blk;
+		vm->vdev_free[vm->nr_vdevs++] =
+			(void (*)(void *))virtio_blk_destroy;
+		r = attach_virtio(vm, virtio_blk_vdev(blk),
+				  o->transport == VIRTIO_TRANSPORT_MMIO
+					  ? TRANSPORT_MMIO
+					  : TRANSPORT_PCI,
+				  PCI_CLASS_STORAGE_OTHER, err, errlen);
+		free(o);
+		if (r)
+			return r;
+	}
+	if (cfg->rng) {
+		struct virtio_rng *rng = calloc(1, sizeof(*rng));
+
+		if (!rng)
+			return -ENOMEM;
+		virtio_rng_init(rng, &vm->mem);
+		vm->vdevs[vm->nr_vdevs] = &rng->vdev;
+		vm->vdev_obj[vm->nr_vdevs] = rng;
+		vm->vdev_free[vm->nr_vdevs++] = free;
+		r = attach_virtio(vm, &rng->vdev, cfg->rng_transport,
+				  PCI_CLASS_OTHERS, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static void vm_teardown(struct vm *vm)
@@ -398,8 +579,16 @@ static void vm_teardown(struct vm *vm)
 	/* Guest RAM goes before the VM fd so KVM tears down less. */
 	kvm_close(&vm->kvm);
 	gmem_free(&vm->mem);
+	for (unsigned int i = 0; i < vm->nr_vpci; i++) {
+		msix_destroy(&vm->vpci[i]->msix);
+		free(vm->vpci[i]);
+	}
+	for (unsigned int i = 0; i < vm->nr_vmmio; i++)
+		free(vm->vmmio[i]);
 	if (vm->loop_ready)
 		evloop_destroy(&vm->loop);
+	for (unsigned int i = 0; i < vm->nr_vdevs; i++)
+		vm->vdev_free[i](vm->vdev_obj[i]);
 	if (vm->signal_fd >= 0)
 		close(vm->signal_fd);
 	console_close(&vm->console);
@@ -423,6 +612,7 @@ int vm_run(const struct vm_config *cfg)
 	vm->gic.fd = vm->gic.its_fd = -1;
 	vm->mem.fd = -1;
 	vm->loop.stop_fd = -1;
+	mmio_bus_init(&vm->bus);
 	bf.kernel_fd = bf.initrd_fd = -1;
 	atomic_init(&vm->exit_status, -1);
 
@@ -445,9 +635,16 @@ int vm_run(const struct vm_config *cfg)
 		goto out;
 	}
 	vm->loop_ready = true;
+	/* Device options are user input too: their errors are status 1. */
+	r = create_devices(vm, err, sizeof(err));
+	if (r) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "device set-up failed: %s",
+				 strerror(-r));
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
 	r = load_and_describe(vm, &bf, err, sizeof(err));
-	if (!r)
-		r = create_devices(vm, err, sizeof(err));
 	if (!r)
 		r = setup_signals(vm, &shutdown_set);
 	if (r) {

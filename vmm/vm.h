@@ -7,14 +7,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../devices/host_ops.h"
 #include "../devices/mmio_bus.h"
+#include "../devices/pci_host.h"
 #include "../devices/pl011.h"
+#include "../devices/virtio/virtio_mmio.h"
+#include "../devices/virtio/virtio_pci.h"
 #include "../irq/gic.h"
+#include "../irq/msi.h"
+#include "fdt.h"
 #include "cli.h"
 #include "console.h"
 #include "evloop.h"
 #include "guest_mem.h"
 #include "kvm.h"
+#include "layout.h"
 
 /* Process exit statuses (also in cli_usage and the README). */
 #define EXIT_GUEST_DONE	  0
@@ -47,6 +54,20 @@ struct vm {
 	struct mmio_bus bus;
 	struct pl011 uart;
 	struct console console;
+
+	/* Devices: what the VMM offers them, and where they sit. */
+	struct host_ops host;
+	struct msi_router msi;
+	struct pci_host pci;
+	struct virtio_pci *vpci[PCI_MAX_DEVICES];
+	unsigned int nr_vpci;
+	struct virtio_mmio *vmmio[LAYOUT_VIRTIO_MMIO_SLOTS];
+	struct fdt_mmio_dev mmio_fdt[LAYOUT_VIRTIO_MMIO_SLOTS];
+	unsigned int nr_vmmio;
+	struct virtio_dev *vdevs[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
+	void (*vdev_free[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS])(void *);
+	void *vdev_obj[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
+	unsigned int nr_vdevs;
 
 	struct evloop loop;
 	bool loop_ready;

@@ -291,3 +291,51 @@ Test(fdt, too_small_buffer_fails_cleanly)
 	p.ncpus = 0;
 	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL);
 }
+
+Test(fdt, pcie_host_bridge_and_virtio_mmio)
+{
+	struct fdt_params p = params(1);
+	const struct fdt_mmio_dev mm[2] = { { 0x0b000000, 0x200, 16 },
+					    { 0x0b000200, 0x200, 17 } };
+	const void *v;
+	int len, off;
+
+	p.pci_ecam_base = LAYOUT_PCI_ECAM_BASE;
+	p.pci_ecam_size = LAYOUT_PCI_ECAM_SIZE;
+	p.pci_mmio32_base = LAYOUT_PCI_MMIO32_BASE;
+	p.pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE;
+	p.pci_mmio64_base = 0x4000000000ULL;
+	p.pci_mmio64_size = LAYOUT_PCI_MMIO64_SIZE;
+	p.nr_virtio_mmio = 2;
+	p.virtio_mmio = mm;
+	build(&p);
+
+	off = node("/pcie@30000000");
+	cr_assert(compatible(off, "pci-host-ecam-generic"));
+	cr_assert_str_eq(prop(off, "device_type", &len), "pci");
+	v = prop(off, "bus-range", &len);
+	cr_assert_eq(u32_at(v, 0), 0);
+	cr_assert_eq(u32_at(v, 1), 255);
+	cr_assert_eq(u32_at(prop(off, "#address-cells", &len), 0), 3);
+	v = prop(off, "ranges", &len);
+	cr_assert_eq(len, 2 * 7 * 4);
+	cr_assert_eq(u32_at(v, 0), FDT_PCI_SPACE_MEM32);
+	cr_assert_eq(u32_at(v, 2), LAYOUT_PCI_MMIO32_BASE);
+	cr_assert_eq(u32_at(v, 4), LAYOUT_PCI_MMIO32_BASE, "identity mapped");
+	cr_assert_eq(u32_at(v, 6), LAYOUT_PCI_MMIO32_SIZE);
+	cr_assert_eq(u32_at(v, 7), FDT_PCI_SPACE_MEM64);
+	cr_assert_eq(u32_at(v, 8), 0x40);
+	cr_assert_eq(u32_at(v, 12), LAYOUT_PCI_MMIO64_SIZE >> 32);
+	v = prop(off, "msi-map", &len);
+	cr_assert_eq(len, 16);
+	cr_assert_eq(u32_at(v, 1), FDT_PHANDLE_ITS, "MSIs go to the ITS");
+	cr_assert_eq(u32_at(v, 3), 0x10000, "all requester IDs");
+
+	off = node("/virtio_mmio@b000200");
+	cr_assert(compatible(off, "virtio,mmio"));
+	v = prop(off, "interrupts", &len);
+	cr_assert_eq(u32_at(v, 0), FDT_GIC_SPI);
+	cr_assert_eq(u32_at(v, 1), 17);
+	v = prop(off, "reg", &len);
+	cr_assert_eq(u64_at(v, 1), 0x200);
+}

@@ -29,6 +29,9 @@ FIGURES = [
      lambda r: r.get("t_first_kvm_run_ms"), 0.2, "<= 0.2x"),
     ("startup_cpu_ms", "CPU time before the first KVM_RUN", "ms", "run",
      lambda r: r.get("startup_cpu_ms"), None, ""),
+    ("startup_minflt", "page faults before the first KVM_RUN", "", "run",
+     lambda r: r.get("startup_minflt") if r.get("startup_minflt", -1) >= 0 else None,
+     None, ""),
     ("boot_ms", "process start to L2 userspace", "ms", "run",
      lambda r: r.get("t_marker_ms"), 0.7, "<= 0.7x"),
     ("exit_ms", "process start to process exit", "ms", "run",
@@ -269,6 +272,17 @@ def main():
                          d["mmio_exits_to_userspace_before_marker_by_device"].items()) or "-"))
         top = list(d["syscalls_by_name"].items())[:8]
         print("%s: top syscalls (whole run): %s" % (v, ", ".join("%s %g" % kv for kv in top) or "-"))
+    probe = {}
+    for v in VMMS:
+        ms = [r["first_run_probe_ms"] for r in ok[v] if "first_run_probe_ms" in r]
+        n = [r["first_run_probes"] for r in ok[v] if "first_run_probes" in r]
+        if ms and n:
+            probe[v] = {"probes_median": statistics.median(n),
+                        "probe_ms_median": statistics.median(ms)}
+    if probe:
+        print("\nfirst-KVM_RUN probe (KVM's debugfs exits counter, every 1 ms), its own time: %s" % (
+            ", ".join("%s %.0f probes, %.0f ms" % (v, p["probes_median"], p["probe_ms_median"])
+                      for v, p in probe.items())))
     if a.wall_s:
         print("\nwall time of bench/run: %d s" % a.wall_s)
 
@@ -285,6 +299,7 @@ def main():
         "failed_runs": [{k: r.get(k) for k in ("mode", "label", "run", "status", "timeout")}
                         for r in failed],
         "figures": figures,
+        "first_kvm_run_probe": probe,
         "details": details,
     }
     if a.json:

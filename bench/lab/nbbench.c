@@ -30,6 +30,7 @@
  *                       7.3 has no per-vCPU debugfs "pid" file on arm64)
  *   startup_cpu_ms      CPU time of all VMM threads at that moment
  *                       (/proc/PID/task/N/schedstat)
+ *   startup_minflt      minor page faults of the VMM at that moment
  *   t_marker_ms         the marker line on the VMM's stdout
  *   t_stop_ms           the --stop-at line
  *   t_exit_ms           process exit (pidfd readable: teardown included)
@@ -290,7 +291,7 @@ static void jcounters(struct jbuf *j, const char *k, struct counters *c)
 struct matcher {
 	const char *pat;
 	size_t len, have; /* have: bytes of pat matched so far (KMP-less) */
-	char *win;        /* sliding window of the last len bytes */
+	char *win;	  /* sliding window of the last len bytes */
 	size_t wlen;
 	bool found;
 };
@@ -388,6 +389,25 @@ static double task_cpu_ms(pid_t pid)
 	}
 	closedir(d);
 	return ns / 1e6;
+}
+
+/* Minor page faults of the whole process (/proc/PID/stat field 10). */
+static long long proc_minflt(pid_t pid)
+{
+	char path[64], buf[1024];
+	char *p;
+	int field = 2;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strrchr(buf, ')'); /* after "pid (comm)" */
+	if (!p)
+		return -1;
+	for (p++; *p && field < 10; p++)
+		if (*p == ' ')
+			field++;
+	return strtoll(p, NULL, 10);
 }
 
 /*
@@ -493,11 +513,14 @@ static int do_run(const struct opts *o)
 {
 	int pfd[2], pidfd;
 	double t0, deadline, t_first = -1, t_marker = -1, t_stop = -1,
-			     t_exit = -1, startup_cpu = -1, next_fast, next_slow;
+			     t_exit = -1, startup_cpu = -1, next_fast,
+			     next_slow;
 	long peak = -1, peak_anon = -1, peak_file = -1, peak_shmem = -1,
 	     max_threads = 0, samples = 0, probes = 0;
 	struct counters kvm = { 0 };
 	int kvm_stats = -1;
+	long long startup_minflt = -1;
+	double probe_ms = 0;
 	unsigned long long out_bytes = 0;
 	struct matcher mk, ms;
 	bool pipe_open = true, sampling = true, timed_out = false;
@@ -571,10 +594,14 @@ static int do_run(const struct opts *o)
 			continue;
 		}
 		if (t_first < 0 && t_marker < 0 && now >= next_fast) {
+			long long ex = kvm_exits();
+
 			probes++;
-			if (kvm_exits() > 0) {
+			probe_ms += now_ms() - now;
+			if (ex > 0) {
 				t_first = now;
 				startup_cpu = task_cpu_ms(pid);
+				startup_minflt = proc_minflt(pid);
 			}
 			next_fast = now + o->fast_us / 1e3;
 		}
@@ -628,6 +655,7 @@ static int do_run(const struct opts *o)
 	json_status(&j, wstatus, timed_out);
 	jtime(&j, "t_first_kvm_run_ms", t_first < 0 ? -1 : t_first - t0);
 	jtime(&j, "startup_cpu_ms", startup_cpu);
+	jnum(&j, "startup_minflt", (double)startup_minflt);
 	jtime(&j, "t_marker_ms", t_marker < 0 ? -1 : t_marker - t0);
 	jtime(&j, "t_stop_ms", t_stop < 0 ? -1 : t_stop - t0);
 	jtime(&j, "t_exit_ms", t_exit < 0 ? -1 : t_exit - t0);
@@ -638,6 +666,7 @@ static int do_run(const struct opts *o)
 	jnum(&j, "threads_max", max_threads);
 	jnum(&j, "rss_samples", samples);
 	jnum(&j, "first_run_probes", probes);
+	jnum(&j, "first_run_probe_ms", probe_ms);
 	jnum(&j, "ru_maxrss_kib", ru.ru_maxrss);
 	jnum(&j, "utime_ms",
 	     ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3);
@@ -701,8 +730,8 @@ static struct vcpu_map *vcpu_find(long fd)
 
 static const char *syscall_name(long nr, char *buf, size_t len)
 {
-	if (nr >= 0 && nr < (long)(sizeof(syscall_names) /
-				   sizeof(syscall_names[0])) &&
+	if (nr >= 0 &&
+	    nr < (long)(sizeof(syscall_names) / sizeof(syscall_names[0])) &&
 	    syscall_names[nr])
 		return syscall_names[nr];
 	snprintf(buf, len, "sys_%ld", nr);
@@ -750,10 +779,12 @@ static const char *ioctl_name(unsigned long long req, char *buf, size_t len)
 	unsigned int type = (req >> 8) & 0xff, nr = req & 0xff;
 
 	if (type == KVMIO) {
-		/* 0xab is GET_ONE_REG (_IOW, 16 bytes) or ARM_SET_DEVICE_ADDR. */
+		/* 0xab is GET_ONE_REG (_IOW, 16 bytes) or ARM_SET_DEVICE_ADDR.
+		 */
 		if (nr == 0xab)
-			return req == KVM_GET_ONE_REG ? "KVM_GET_ONE_REG"
-						      : "KVM_ARM_SET_DEVICE_ADDR";
+			return req == KVM_GET_ONE_REG
+				       ? "KVM_GET_ONE_REG"
+				       : "KVM_ARM_SET_DEVICE_ADDR";
 		if (kvm_ioctl_names[nr])
 			return kvm_ioctl_names[nr];
 		snprintf(buf, len, "KVM_0x%02x", nr);
@@ -820,9 +851,9 @@ struct timeline_ent {
 static int do_trace(const struct opts *o)
 {
 	struct counters sys = { 0 }, sys_startup = { 0 }, sys_boot = { 0 },
-			ioctls = { 0 }, ioctls_startup = { 0 },
-			reasons = { 0 }, reasons_boot = { 0 },
-			mmio_boot = { 0 }, mmio_all = { 0 };
+			ioctls = { 0 }, ioctls_startup = { 0 }, reasons = { 0 },
+			reasons_boot = { 0 }, mmio_boot = { 0 },
+			mmio_all = { 0 };
 	unsigned long long kvm_run_calls = 0, kvm_run_returns = 0,
 			   returns_boot = 0;
 	double t0, t_first = -1, t_marker = -1, t_exit = -1;
@@ -853,9 +884,8 @@ static int do_trace(const struct opts *o)
 	if (waitpid(pid, &wstatus, 0) != pid || !WIFSTOPPED(wstatus))
 		die("the child did not stop for tracing");
 	if (xptrace(PTRACE_SETOPTIONS, pid, NULL,
-		    (void *)(long)(PTRACE_O_TRACESYSGOOD |
-				   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
-				   PTRACE_O_EXITKILL)) < 0)
+		    (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+				   PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) < 0)
 		die("PTRACE_SETOPTIONS: %s", strerror(errno));
 	thread_get(pid);
 	nthreads = 1;
@@ -907,8 +937,7 @@ static int do_trace(const struct opts *o)
 				t->in_syscall = true;
 				t->nr = si.entry.nr;
 				t->t_entry = now;
-				memcpy(t->args, si.entry.args,
-				       sizeof(t->args));
+				memcpy(t->args, si.entry.args, sizeof(t->args));
 				if (!started)
 					goto cont;
 				name = syscall_name(t->nr, nb, sizeof(nb));
@@ -1022,10 +1051,9 @@ static int do_trace(const struct opts *o)
 					if (ret < 0) {
 						snprintf(nb, sizeof(nb),
 							 "errno_%lld", -ret);
-						rn = ret == -EINTR ? "EINTR"
-							: ret == -EAGAIN
-								? "EAGAIN"
-								: nb;
+						rn = ret == -EINTR    ? "EINTR"
+						     : ret == -EAGAIN ? "EAGAIN"
+								      : nb;
 						count_add(&reasons, rn, 1);
 						if (!marker_seen)
 							count_add(&reasons_boot,
@@ -1034,8 +1062,8 @@ static int do_trace(const struct opts *o)
 						struct kvm_run r;
 						char rb[32];
 
-						if (peek(tid, v->run, &r,
-							 64) != 64)
+						if (peek(tid, v->run, &r, 64) !=
+						    64)
 							goto cont;
 						rn = exit_reason_name(
 							r.exit_reason, rb,
@@ -1049,9 +1077,9 @@ static int do_trace(const struct opts *o)
 							snprintf(
 								nb, sizeof(nb),
 								"0x%llx",
-								(unsigned long long)
-										r.mmio
-											.phys_addr &
+								(unsigned long long)r
+										.mmio
+										.phys_addr &
 									~0xffffULL);
 							count_add(&mmio_all, nb,
 								  1);
@@ -1088,7 +1116,7 @@ static int do_trace(const struct opts *o)
 			goto cont;
 		}
 		deliver = sig;
-cont:
+	cont:
 		t->stopped_once = true;
 		xptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)deliver);
 	}

@@ -25,7 +25,11 @@ const char cli_usage[] =
 	"  --console KIND         stdio (default), none, or file:PATH\n"
 	"  --disk SPEC            virtio-blk disk, repeatable; SPEC is\n"
 	"                         PATH[,readonly][,serial=S][,queues=N][,transport=pci|mmio]\n"
+	"  --net SPEC             virtio-net on a tap, repeatable; SPEC is\n"
+	"                         tap=NAME[,mac=MAC][,transport=pci|mmio]\n"
 	"  --rng[=pci|mmio]       virtio-rng entropy device (default transport pci)\n"
+	"  --virtio-console       give the console's input to a virtio-console\n"
+	"                         (guest: console=hvc0) instead of the UART\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
 	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
 	"\n"
@@ -113,6 +117,8 @@ enum {
 	OPT_DUMP_DTB,
 	OPT_DISK,
 	OPT_RNG,
+	OPT_NET,
+	OPT_VIRTIO_CONSOLE,
 };
 
 static int parse_console(const char *arg, struct vm_config *cfg)
@@ -163,6 +169,8 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", optional_argument, NULL, OPT_RNG },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "virtio-console", no_argument, NULL, OPT_VIRTIO_CONSOLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -260,6 +268,18 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 				return CLI_ERROR;
 			}
 			cfg->disks[cfg->nr_disks++] = optarg;
+			break;
+		case OPT_NET:
+			if (cfg->nr_nets == CLI_MAX_NETS) {
+				snprintf(err, errlen,
+					 "--net: at most %d interfaces",
+					 CLI_MAX_NETS);
+				return CLI_ERROR;
+			}
+			cfg->nets[cfg->nr_nets++] = optarg;
+			break;
+		case OPT_VIRTIO_CONSOLE:
+			cfg->virtio_console = true;
 			break;
 		case OPT_RNG:
 			cfg->rng = true;

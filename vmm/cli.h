@@ -10,6 +10,7 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO };
 
 #define CLI_MAX_DISKS 16
+#define CLI_MAX_NETS  8
 
 struct vm_config {
 	const char *kernel;
@@ -26,6 +27,9 @@ struct vm_config {
 	const char
 		*disks[CLI_MAX_DISKS]; /* --disk values, parsed by virtio-blk */
 	unsigned int nr_disks;
+	const char *nets[CLI_MAX_NETS]; /* --net values, parsed by virtio-net */
+	unsigned int nr_nets;
+	bool virtio_console; /* host console on virtio-console, not the UART */
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };

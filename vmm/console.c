@@ -10,7 +10,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../devices/pl011.h"
 #include "log.h"
 
 /*
@@ -116,15 +115,23 @@ void console_close(struct console *c)
 
 void console_tx(void *opaque, uint8_t byte)
 {
+	console_write(opaque, &byte, 1);
+}
+
+void console_write(void *opaque, const uint8_t *buf, size_t len)
+{
 	struct console *c = opaque;
 
 	if (c->out_fd < 0)
 		return;
-	for (;;) {
-		ssize_t r = write(c->out_fd, &byte, 1);
+	while (len) {
+		ssize_t r = write(c->out_fd, buf, len);
 
-		if (r == 1)
-			return;
+		if (r > 0) {
+			buf += r;
+			len -= r;
+			continue;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
@@ -185,8 +192,9 @@ size_t console_filter_input(struct console *c, uint8_t *buf, size_t len,
 static bool flush_pending(struct console *c)
 {
 	while (c->pending_off < c->pending_len) {
-		size_t n = pl011_receive(c->uart, c->pending + c->pending_off,
-					 c->pending_len - c->pending_off);
+		size_t n = c->sink.receive(c->sink.dev,
+					   c->pending + c->pending_off,
+					   c->pending_len - c->pending_off);
 
 		if (!n)
 			return false;
@@ -242,12 +250,13 @@ static void console_ready_cb(struct evloop_source *src, int res)
 		evloop_rearm(&c->in_src);
 }
 
-int console_attach(struct console *c, struct evloop *l, struct pl011 *uart,
-		   void (*quit)(void *opaque), void *quit_opaque)
+int console_attach(struct console *c, struct evloop *l,
+		   const struct console_sink *sink, void (*quit)(void *opaque),
+		   void *quit_opaque)
 {
 	int ret;
 
-	c->uart = uart;
+	c->sink = *sink;
 	c->quit = quit;
 	c->quit_opaque = quit_opaque;
 	if (c->in_fd < 0)

@@ -16,7 +16,14 @@
 #include "cli.h"
 #include "evloop.h"
 
-struct pl011;
+/*
+ * Where host input goes: a device that accepts what it has room for and
+ * later calls console_rx_ready() (the PL011, or virtio-console).
+ */
+struct console_sink {
+	size_t (*receive)(void *dev, const uint8_t *buf, size_t len);
+	void *dev;
+};
 
 #define CONSOLE_ESCAPE_CHAR 0x01 /* Ctrl-A */
 #define CONSOLE_QUIT_CHAR   'x'
@@ -32,7 +39,7 @@ struct console {
 	bool escape_seen;
 	atomic_bool warned_write;
 
-	struct pl011 *uart;
+	struct console_sink sink;
 	void (*quit)(void *opaque);
 	void *quit_opaque;
 
@@ -52,12 +59,14 @@ int console_enter_raw(struct console *c);
 void console_restore(struct console *c);
 void console_close(struct console *c);
 
-/* Feed host input to @uart from the event loop. */
-int console_attach(struct console *c, struct evloop *l, struct pl011 *uart,
-		   void (*quit)(void *opaque), void *quit_opaque);
+/* Feed host input to @sink from the event loop. */
+int console_attach(struct console *c, struct evloop *l,
+		   const struct console_sink *sink, void (*quit)(void *opaque),
+		   void *quit_opaque);
 
-/* pl011_backend callbacks; @opaque is the console. */
+/* Device backend callbacks; @opaque is the console. */
 void console_tx(void *opaque, uint8_t byte);
+void console_write(void *opaque, const uint8_t *buf, size_t len);
 void console_rx_ready(void *opaque);
 
 /*

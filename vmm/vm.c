@@ -20,6 +20,8 @@
 #include "layout.h"
 #include "log.h"
 #include "../devices/virtio/virtio_blk.h"
+#include "../devices/virtio/virtio_console.h"
+#include "../devices/virtio/virtio_net.h"
 #include "../devices/virtio/virtio_rng.h"
 
 #define VM_RNG_SEED_BYTES 64
@@ -473,8 +475,10 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 }
 
 /* virtio PCI class codes (base class, subclass, prog-if) */
-#define PCI_CLASS_STORAGE_OTHER 0x018000
-#define PCI_CLASS_OTHERS	0xff0000
+#define PCI_CLASS_STORAGE_OTHER	      0x018000
+#define PCI_CLASS_OTHERS	      0xff0000
+#define PCI_CLASS_NETWORK_ETHERNET    0x020000
+#define PCI_CLASS_COMMUNICATION_OTHER 0x078000
 
 static int create_devices(struct vm *vm, char *err, size_t errlen)
 {
@@ -494,10 +498,10 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map the UART: %s", strerror(-r));
 		return r;
 	}
-	r = console_attach(&vm->console, &vm->loop, &vm->uart, console_quit,
-			   vm);
-	if (r)
-		return r;
+	vm->console_sink = (struct console_sink){
+		(size_t(*)(void *, const uint8_t *, size_t))pl011_receive,
+		&vm->uart,
+	};
 
 	vm->host = (struct host_ops){
 		.ioeventfd = host_ioeventfd,
@@ -549,6 +553,60 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		if (r)
 			return r;
 	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct virtio_net_opts o;
+		struct virtio_net *net;
+
+		r = virtio_net_parse(cfg->nets[i], &o, err, errlen);
+		if (!r)
+			r = virtio_net_create(&net, &o, &vm->mem, &vm->loop,
+					      err, errlen);
+		if (r)
+			return r;
+		vm->vdevs[vm->nr_vdevs] = virtio_net_vdev(net);
+		vm->vdev_obj[vm->nr_vdevs] = net;
+		vm->vdev_free[vm->nr_vdevs++] =
+			(void (*)(void *))virtio_net_destroy;
+		r = attach_virtio(vm, virtio_net_vdev(net),
+				  o.transport == VIRTIO_TRANSPORT_MMIO
+					  ? TRANSPORT_MMIO
+					  : TRANSPORT_PCI,
+				  PCI_CLASS_NETWORK_ETHERNET, err, errlen);
+		if (r)
+			return r;
+		pr_info("%s on tap %s", virtio_net_vdev(net)->label,
+			virtio_net_ifname(net));
+	}
+	if (cfg->virtio_console) {
+		const struct virtio_console_backend cbe = {
+			.tx = console_write,
+			.rx_ready = console_rx_ready,
+			.opaque = &vm->console,
+		};
+		const struct console_sink sink = {
+			(size_t(*)(void *, const uint8_t *,
+				   size_t))virtio_console_receive,
+			NULL,
+		};
+		struct virtio_console *vc = calloc(1, sizeof(*vc));
+
+		if (!vc)
+			return -ENOMEM;
+		virtio_console_init(vc, &vm->mem, &cbe);
+		vm->vdevs[vm->nr_vdevs] = virtio_console_vdev(vc);
+		vm->vdev_obj[vm->nr_vdevs] = vc;
+		vm->vdev_free[vm->nr_vdevs++] = free;
+		r = attach_virtio(vm, virtio_console_vdev(vc), TRANSPORT_PCI,
+				  PCI_CLASS_COMMUNICATION_OTHER, err, errlen);
+		if (r)
+			return r;
+		vm->console_sink = sink;
+		vm->console_sink.dev = vc;
+	}
+	r = console_attach(&vm->console, &vm->loop, &vm->console_sink,
+			   console_quit, vm);
+	if (r)
+		return r;
 	if (cfg->rng) {
 		struct virtio_rng *rng = calloc(1, sizeof(*rng));
 

@@ -54,6 +54,7 @@ struct vm {
 	struct mmio_bus bus;
 	struct pl011 uart;
 	struct console console;
+	struct console_sink console_sink; /* UART or virtio-console */
 
 	/* Devices: what the VMM offers them, and where they sit. */
 	struct host_ops host;

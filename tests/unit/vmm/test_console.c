@@ -152,7 +152,10 @@ Test(console, input_respects_uart_back_pressure)
 	cr_assert_eq(evloop_init(&f.loop, 16), 0);
 	pl011_init(&f.uart, &be);
 	pl011_mmio_ops.write(&f.uart, PL011_LCR_H, PL011_LCR_H_FEN, 4);
-	cr_assert_eq(console_attach(&f.con, &f.loop, &f.uart, on_quit, &f), 0);
+	const struct console_sink sink = {
+		(size_t(*)(void *, const uint8_t *, size_t))pl011_receive, &f.uart
+	};
+	cr_assert_eq(console_attach(&f.con, &f.loop, &sink, on_quit, &f), 0);
 
 	cr_assert_eq(write(fds[1], big, sizeof(big)), (ssize_t)sizeof(big));
 	pump(&f);

@@ -74,6 +74,7 @@ boot_and_count() {
 	name=boot-$3
 	run_vmm "$name" run -v --kernel "$1" --initrd "$2" --cpus "$3" \
 		--memory 512M --cmdline "console=ttyAMA0 quiet nbl2.action=poweroff"
+	grep NBL2 "/tmp/$name.out"
 	expect_rc "$name" 0
 	expect_out "$name" "NBL2: init reached"
 	expect_out "$name" "cpus=$3 "

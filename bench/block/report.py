@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Summarise bench/block results: medians per side and test, ratio L2/L1.
+
+Input: the "@@BLK" JSON lines (one per test per round per side, with "side"
+and "round" added by bench/block/lab/blkbench.sh) and the run's metadata.
+Output: the table on stdout, and a JSON file with the medians, ratios, every
+raw line and the metadata. Sequential tests are compared in MiB/s, random
+ones in IOPS. No timing is asserted.
+"""
+
+import argparse
+import datetime
+import json
+import statistics
+import sys
+
+TESTS = [
+    ("seqread", "mib_s", "MiB/s"),
+    ("seqwrite", "mib_s", "MiB/s"),
+    ("randread", "iops", "IOPS"),
+    ("randwrite", "iops", "IOPS"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--meta", required=True)
+    ap.add_argument("--commit", required=True)
+    ap.add_argument("--dirty", default="false")
+    ap.add_argument("--wall-s", type=int, default=0)
+    ap.add_argument("--complete", default="false")
+    ap.add_argument("--json", required=True)
+    a = ap.parse_args()
+
+    rows = []
+    with open(a.raw) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                print("report: skipping a malformed line: %s" % line[:80], file=sys.stderr)
+    try:
+        with open(a.meta) as f:
+            meta = json.loads(f.read() or "{}")
+    except (OSError, json.JSONDecodeError):
+        meta = {}
+
+    modes = {}
+    for r in rows:
+        modes.setdefault(r["side"], set()).add(r["mode"])
+    odirect = {}
+    for r in rows:
+        odirect.setdefault(r["side"], set()).add(r.get("odirect_accepted"))
+
+    results = []
+    for test, key, unit in TESTS:
+        entry = {"test": test, "unit": unit}
+        for side in ("L1", "L2"):
+            vals = [r[key] for r in rows if r["side"] == side and r["test"] == test and not r["error"]]
+            entry[side] = {
+                "median": statistics.median(vals) if vals else None,
+                "min": min(vals) if vals else None,
+                "max": max(vals) if vals else None,
+                "runs": vals,
+                "bytes_per_run": sorted({r["bytes"] for r in rows if r["side"] == side and r["test"] == test}),
+            }
+        l1, l2 = entry["L1"]["median"], entry["L2"]["median"]
+        entry["ratio_l2_l1"] = (l2 / l1) if l1 and l2 is not None else None
+        results.append(entry)
+
+    def fmt(v, unit):
+        if v is None:
+            return "-"
+        return "%.1f" % v if unit == "MiB/s" else "%.0f" % v
+
+    print()
+    print("block throughput, median of %d round(s); queue depth 1" % max((r["round"] for r in rows), default=0))
+    print("L1: blkbench on %s (%s), mode %s; L2: /dev/vda via nestbox virtio-blk (PCI), mode %s"
+          % ("the image file in L1's /tmp", meta.get("l1_tmp_fs", "?"),
+             ",".join(sorted(modes.get("L1", []))) or "-", ",".join(sorted(modes.get("L2", []))) or "-"))
+    print()
+    hdr = "%-10s %-6s %12s %12s %9s" % ("test", "unit", "L1", "L2", "L2/L1")
+    print(hdr)
+    print("-" * len(hdr))
+    for e in results:
+        ratio = "-" if e["ratio_l2_l1"] is None else "%.3f" % e["ratio_l2_l1"]
+        print("%-10s %-6s %12s %12s %9s" % (e["test"], e["unit"], fmt(e["L1"]["median"], e["unit"]),
+                                             fmt(e["L2"]["median"], e["unit"]), ratio))
+    print()
+    print("absolute figures are from QEMU TCG emulating the arm64 host: slow; compare the ratios")
+
+    doc = {
+        "benchmark": "bench/block",
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": a.commit,
+        "dirty": a.dirty == "true",
+        "complete": a.complete == "true",
+        "wall_s": a.wall_s,
+        "meta": meta,
+        "modes": {k: sorted(v) for k, v in modes.items()},
+        "odirect_accepted_by_target": {k: sorted(v) for k, v in odirect.items()},
+        "results": results,
+        "raw": rows,
+    }
+    with open(a.json, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("wrote %s" % a.json)
+
+
+if __name__ == "__main__":
+    main()

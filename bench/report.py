@@ -280,7 +280,7 @@ def main():
             probe[v] = {"probes_median": statistics.median(n),
                         "probe_ms_median": statistics.median(ms)}
     if probe:
-        print("\nfirst-KVM_RUN probe (KVM's debugfs exits counter, every 1 ms), its own time: %s" % (
+        print("\nfirst-KVM_RUN probe (KVM debugfs exits counter, every max(1 ms, 1%% of the time elapsed)), its own time: %s" % (
             ", ".join("%s %.0f probes, %.0f ms" % (v, p["probes_median"], p["probe_ms_median"])
                       for v, p in probe.items())))
     if a.wall_s:

@@ -15,7 +15,10 @@
  *                       "NBL2: powering off"): teardown runs undisturbed
  *   --timeout SEC       SIGKILL the VMM after SEC seconds (default 120)
  *   --interval-ms N     /proc/PID/status sampling period (default 10)
- *   --fast-us N         period of the first-KVM_RUN probe (default 1000)
+ *   --fast-us N         period of the first-KVM_RUN probe (default 1000)...
+ *   --fast-pct P        ...or P percent of the time elapsed, if longer
+ *                       (default 1): the probe's error is at most
+ *                       max(N us, P %)
  *   --stderr FILE       the VMM's stderr (default /dev/null)
  *   --timeline N        trace: also print the first N syscalls before the
  *                       first KVM_RUN with their times
@@ -23,7 +26,7 @@
  * "run" forks and execs the VMM with stdout on a pipe and measures, on
  * CLOCK_MONOTONIC from just before fork():
  *   t_first_kvm_run_ms  first KVM_RUN of any vCPU: a probe polls (every
- *                       --fast-us) KVM's global debugfs counter "exits",
+ *                       --fast-us or --fast-pct) KVM's global debugfs counter "exits",
  *                       which turns non-zero at the first guest exit, within
  *                       microseconds of the first KVM_RUN (no ptrace and no
  *                       seccomp: the lab kernel has no CONFIG_SECCOMP, and
@@ -90,6 +93,7 @@ struct opts {
 	double timeout_s;
 	int interval_ms;
 	int fast_us;
+	double fast_pct;
 	const char *stderr_path;
 	int timeline;
 	char **argv;
@@ -595,6 +599,7 @@ static int do_run(const struct opts *o)
 		}
 		if (t_first < 0 && t_marker < 0 && now >= next_fast) {
 			long long ex = kvm_exits();
+			double step;
 
 			probes++;
 			probe_ms += now_ms() - now;
@@ -603,7 +608,16 @@ static int do_run(const struct opts *o)
 				startup_cpu = task_cpu_ms(pid);
 				startup_minflt = proc_minflt(pid);
 			}
-			next_fast = now + o->fast_us / 1e3;
+			/*
+			 * Every --fast-us, or every --fast-pct percent of
+			 * the time elapsed if longer: the error stays within
+			 * that percentage while the probe's own cost grows
+			 * only with the logarithm of the start-up time.
+			 */
+			step = o->fast_us / 1e3;
+			if ((now - t0) * o->fast_pct / 100 > step)
+				step = (now - t0) * o->fast_pct / 100;
+			next_fast = now + step;
 		}
 		if (sampling && now >= next_slow) {
 			struct rss r;
@@ -667,6 +681,8 @@ static int do_run(const struct opts *o)
 	jnum(&j, "rss_samples", samples);
 	jnum(&j, "first_run_probes", probes);
 	jnum(&j, "first_run_probe_ms", probe_ms);
+	jnum(&j, "first_run_probe_us", o->fast_us);
+	jnum(&j, "first_run_probe_pct", o->fast_pct);
 	jnum(&j, "ru_maxrss_kib", ru.ru_maxrss);
 	jnum(&j, "utime_ms",
 	     ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3);
@@ -1181,6 +1197,7 @@ static void usage(void)
 {
 	fputs("usage: nbbench run|trace [--label NAME] [--run N] [--marker STR] "
 	      "[--stop-at STR] [--timeout SEC] [--interval-ms N] [--fast-us N] "
+	      "[--fast-pct P] "
 	      "[--stderr FILE] [--timeline N] -- VMM ARGS...\n",
 	      stderr);
 	exit(2);
@@ -1195,6 +1212,7 @@ int main(int argc, char **argv)
 		.timeout_s = 120,
 		.interval_ms = 10,
 		.fast_us = 1000,
+		.fast_pct = 1,
 		.stderr_path = "/dev/null",
 	};
 	const char *mode;
@@ -1226,6 +1244,8 @@ int main(int argc, char **argv)
 			o.interval_ms = atoi(argv[++i]);
 		else if (!strcmp(a, "--fast-us"))
 			o.fast_us = atoi(argv[++i]);
+		else if (!strcmp(a, "--fast-pct"))
+			o.fast_pct = atof(argv[++i]);
 		else if (!strcmp(a, "--stderr"))
 			o.stderr_path = argv[++i];
 		else if (!strcmp(a, "--timeline"))

@@ -89,7 +89,7 @@ static void sync_vector_locked(struct msix *m, unsigned int i)
 	if (h && h->msi_route_add) {
 		if (v->route < 0) {
 			r = h->msi_route_add(h->opaque, addr, v->data,
-					     m->pdev->requester_id, v->fd);
+					     pci_requester_id(m->pdev), v->fd);
 			if (r < 0) {
 				pr_warn_once(
 					m->warned,
@@ -100,7 +100,7 @@ static void sync_vector_locked(struct msix *m, unsigned int i)
 			v->route = r;
 		} else if (addr != v->route_addr || v->data != v->route_data) {
 			h->msi_route_update(h->opaque, v->route, addr, v->data,
-					    m->pdev->requester_id);
+					    pci_requester_id(m->pdev));
 		}
 		v->route_addr = addr;
 		v->route_data = v->data;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../vmm/log.h"
+#include "pci_bridge.h"
 #include "pci_host.h"
 
 void pci_cfg_set16(uint8_t *space, uint32_t off, uint16_t v)
@@ -119,6 +120,13 @@ int pci_add_pcie_capability(struct pci_dev *pdev, bool root_complex_integrated)
 		pci_cfg_set16(pdev->cfg, off + PCI_EXP_LNKSTA, 0x11);
 	}
 	return off;
+}
+
+uint16_t pci_requester_id(const struct pci_dev *pdev)
+{
+	if (pdev->bridge)
+		return pci_bridge_secondary_bus(pdev->bridge) << 8;
+	return pdev->requester_id;
 }
 
 uint64_t pci_bar_address(const struct pci_dev *pdev, unsigned int bar)

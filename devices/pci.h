@@ -59,15 +59,16 @@
 #define PCI_CAP_ID_MSIX 0x11
 
 /* PCI Express capability (v2), endpoint */
-#define PCI_EXP_SIZEOF	      0x3c
-#define PCI_EXP_FLAGS	      0x02
-#define PCI_EXP_DEVCAP	      0x04
-#define PCI_EXP_DEVCTL	      0x08
-#define PCI_EXP_LNKCAP	      0x0c
-#define PCI_EXP_LNKSTA	      0x12
-#define PCI_EXP_TYPE_ENDPOINT 0x0
-#define PCI_EXP_TYPE_RC_END   0x9
-#define PCI_EXP_FLAGS_VERS2   0x2
+#define PCI_EXP_SIZEOF		0x3c
+#define PCI_EXP_FLAGS		0x02
+#define PCI_EXP_DEVCAP		0x04
+#define PCI_EXP_DEVCTL		0x08
+#define PCI_EXP_LNKCAP		0x0c
+#define PCI_EXP_LNKSTA		0x12
+#define PCI_EXP_TYPE_ENDPOINT	0x0
+#define PCI_EXP_TYPE_RC_END	0x9
+#define PCI_EXP_TYPE_PCI_BRIDGE 0x7 /* PCI Express to PCI/PCI-X bridge */
+#define PCI_EXP_FLAGS_VERS2	0x2
 
 struct pci_dev;
 
@@ -104,8 +105,10 @@ struct pci_dev {
 	void *priv;
 	const char *name;
 	uint8_t devfn;	       /* device << 3 | function, set by the bus */
-	uint16_t requester_id; /* bus << 8 | devfn; the ITS devid */
+	uint16_t requester_id; /* bus << 8 | devfn on the root bus */
 	struct pci_host *host;
+	/* The PCIe-to-PCI bridge this function sits behind, or NULL. */
+	struct pci_bridge *bridge;
 	atomic_bool warned;
 };
 
@@ -130,6 +133,14 @@ int pci_add_pcie_capability(struct pci_dev *pdev, bool root_complex_integrated);
 uint32_t pci_config_read(struct pci_dev *pdev, uint32_t off, unsigned int len);
 void pci_config_write(struct pci_dev *pdev, uint32_t off, uint32_t val,
 		      unsigned int len);
+
+/*
+ * The requester ID the function's DMA and MSIs carry upstream, i.e. the
+ * ITS device ID. Behind a PCIe-to-PCI bridge the bridge takes ownership of
+ * the transaction: (its secondary bus, devfn 0) (PCI Express to PCI/PCI-X
+ * Bridge 1.0, 2.3), and every device behind it shares that ID.
+ */
+uint16_t pci_requester_id(const struct pci_dev *pdev);
 
 /* Current guest-programmed address of a memory BAR. */
 uint64_t pci_bar_address(const struct pci_dev *pdev, unsigned int bar);

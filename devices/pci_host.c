@@ -5,11 +5,17 @@
 #include <string.h>
 
 #include "../vmm/log.h"
+#include "pci_bridge.h"
 
 #define ECAM_BUS_SHIFT 20
 #define ECAM_DEV_SHIFT 15
 #define ECAM_FN_SHIFT  12
 #define ECAM_REG_MASK  0xfff
+
+static bool is_bridge(const struct pci_dev *pdev)
+{
+	return (pdev->cfg[PCI_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
+}
 
 static struct pci_dev *decode(struct pci_host *h, uint64_t off, uint32_t *reg)
 {
@@ -18,9 +24,21 @@ static struct pci_dev *decode(struct pci_host *h, uint64_t off, uint32_t *reg)
 	unsigned int fn = (off >> ECAM_FN_SHIFT) & 0x7;
 
 	*reg = off & ECAM_REG_MASK;
-	if (bus + h->bus_first != h->bus_first || fn)
-		return NULL; /* only bus 0, function 0 are populated */
-	return h->devs[dev];
+	if (fn)
+		return NULL; /* single-function devices only */
+	if (bus == 0)
+		return h->devs[dev];
+	/* A bus behind a bridge exists once the guest numbered it. */
+	for (unsigned int i = 0; i < PCI_MAX_DEVICES; i++) {
+		struct pci_bridge *br;
+
+		if (!h->devs[i] || !is_bridge(h->devs[i]))
+			continue;
+		br = (struct pci_bridge *)h->devs[i];
+		if (pci_bridge_secondary_bus(br) == bus)
+			return br->devs[dev];
+	}
+	return NULL;
 }
 
 static uint64_t ecam_read(void *opaque, uint64_t off, unsigned int len)

@@ -25,9 +25,10 @@ const char cli_usage[] =
 	"  --console KIND         stdio (default), none, or file:PATH\n"
 	"  --disk SPEC            virtio-blk disk, repeatable; SPEC is\n"
 	"                         PATH[,readonly][,serial=S][,queues=N][,transport=pci|mmio]\n"
+	"                         [,bus=bridge] (behind a PCIe-to-PCI bridge)\n"
 	"  --net SPEC             virtio-net on a tap, repeatable; SPEC is\n"
-	"                         tap=NAME[,mac=MAC][,transport=pci|mmio]\n"
-	"  --rng[=pci|mmio]       virtio-rng entropy device (default transport pci)\n"
+	"                         tap=NAME[,mac=MAC][,transport=pci|mmio][,bus=bridge]\n"
+	"  --rng[=pci|bridge|mmio]  virtio-rng entropy device (default pci)\n"
 	"  --virtio-console       give the console's input to a virtio-console\n"
 	"                         (guest: console=hvc0) instead of the UART\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
@@ -287,10 +288,13 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 				cfg->rng_transport = TRANSPORT_PCI;
 			} else if (!strcmp(optarg, "mmio")) {
 				cfg->rng_transport = TRANSPORT_MMIO;
+			} else if (!strcmp(optarg, "bridge")) {
+				cfg->rng_transport = TRANSPORT_PCI_BRIDGE;
 			} else {
-				snprintf(err, errlen,
-					 "--rng='%s': expected pci or mmio",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--rng='%s': expected pci, bridge or mmio",
+					optarg);
 				return CLI_ERROR;
 			}
 			break;

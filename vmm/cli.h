@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
-enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO };
+/* Where a virtio device sits: root PCIe bus, behind the PCIe-to-PCI bridge, MMIO. */
+enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO, TRANSPORT_PCI_BRIDGE };
 
 #define CLI_MAX_DISKS 16
 #define CLI_MAX_NETS  8

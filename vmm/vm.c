@@ -281,6 +281,53 @@ static void host_msi_del(void *opaque, int route, int fd)
 	msi_route_del(&((struct vm *)opaque)->msi, route, fd);
 }
 
+/*
+ * Take a device-independent "bus=bridge" out of a device's option string
+ * (the device parses the rest). Returns a malloc'd copy without it.
+ */
+static char *take_bus_option(const char *arg, bool *bridge, char *err,
+			     size_t errlen)
+{
+	char *copy = strdup(arg), *out, *tok, *save = NULL;
+	size_t len = strlen(arg) + 1;
+
+	*bridge = false;
+	out = calloc(1, len);
+	if (!copy || !out) {
+		free(copy);
+		free(out);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "bus=", 4)) {
+			if (strcmp(tok + 4, "bridge") &&
+			    strcmp(tok + 4, "root")) {
+				snprintf(err, errlen,
+					 "'%s': bus= takes bridge or root",
+					 arg);
+				free(copy);
+				free(out);
+				return NULL;
+			}
+			*bridge = !strcmp(tok + 4, "bridge");
+			continue;
+		}
+		if (out[0])
+			strcat(out, ",");
+		strcat(out, tok);
+	}
+	free(copy);
+	return out;
+}
+
+static enum transport_kind place(bool mmio, bool bridge)
+{
+	return mmio	? TRANSPORT_MMIO
+	       : bridge ? TRANSPORT_PCI_BRIDGE
+			: TRANSPORT_PCI;
+}
+
 /* Put @vdev on the bus the user asked for. */
 static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 			 enum transport_kind t, uint32_t pci_class, char *err,
@@ -288,21 +335,43 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 {
 	int r;
 
-	if (t == TRANSPORT_PCI) {
-		struct virtio_pci *vp = calloc(1, sizeof(*vp));
+	if (t == TRANSPORT_PCI || t == TRANSPORT_PCI_BRIDGE) {
+		bool behind = t == TRANSPORT_PCI_BRIDGE;
+		struct virtio_pci *vp;
 
+		if (behind && !vm->bridge) {
+			vm->bridge = calloc(1, sizeof(*vm->bridge));
+			if (!vm->bridge)
+				return -ENOMEM;
+			pci_bridge_init(vm->bridge, 0);
+			r = pci_host_add(&vm->pci, &vm->bridge->pdev, -1);
+			if (r < 0) {
+				snprintf(err, errlen,
+					 "no PCI slot for the bridge");
+				return r;
+			}
+			pr_info("PCIe-to-PCI bridge at PCI 0000:00:%02x.0", r);
+		}
+		if (vm->nr_vpci == PCI_MAX_DEVICES) {
+			snprintf(err, errlen, "%s: too many PCI devices",
+				 vdev->label);
+			return -ENOSPC;
+		}
+		vp = calloc(1, sizeof(*vp));
 		if (!vp)
 			return -ENOMEM;
 		vm->vpci[vm->nr_vpci++] = vp;
-		r = virtio_pci_init(vp, vdev, pci_class, &vm->host);
+		r = virtio_pci_init(vp, vdev, pci_class, &vm->host, !behind);
 		if (!r)
-			r = pci_host_add(&vm->pci, &vp->pdev, -1);
+			r = behind ? pci_bridge_add(vm->bridge, &vp->pdev, -1)
+				   : pci_host_add(&vm->pci, &vp->pdev, -1);
 		if (r < 0) {
 			snprintf(err, errlen, "%s: cannot add it to PCI: %s",
 				 vdev->label, strerror(-r));
 			return r;
 		}
-		pr_info("%s at PCI 0000:00:%02x.0", vdev->label, r);
+		pr_info("%s at PCI %s slot %d", vdev->label,
+			behind ? "bridge bus" : "root bus", r);
 		return 0;
 	} else {
 		unsigned int i = vm->nr_vmmio;
@@ -532,7 +601,16 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 
 		if (!o)
 			return -ENOMEM;
-		r = virtio_blk_parse(cfg->disks[i], o, err, errlen);
+		bool bridge;
+		char *arg =
+			take_bus_option(cfg->disks[i], &bridge, err, errlen);
+
+		if (!arg) {
+			free(o);
+			return -EINVAL;
+		}
+		r = virtio_blk_parse(arg, o, err, errlen);
+		free(arg);
 		if (!r)
 			r = virtio_blk_create(&blk, o, &vm->mem, &vm->loop, err,
 					      errlen);
@@ -544,11 +622,10 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		vm->vdev_obj[vm->nr_vdevs] = blk;
 		vm->vdev_free[vm->nr_vdevs++] =
 			(void (*)(void *))virtio_blk_destroy;
-		r = attach_virtio(vm, virtio_blk_vdev(blk),
-				  o->transport == VIRTIO_TRANSPORT_MMIO
-					  ? TRANSPORT_MMIO
-					  : TRANSPORT_PCI,
-				  PCI_CLASS_STORAGE_OTHER, err, errlen);
+		r = attach_virtio(
+			vm, virtio_blk_vdev(blk),
+			place(o->transport == VIRTIO_TRANSPORT_MMIO, bridge),
+			PCI_CLASS_STORAGE_OTHER, err, errlen);
 		free(o);
 		if (r)
 			return r;
@@ -557,7 +634,13 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		struct virtio_net_opts o;
 		struct virtio_net *net;
 
-		r = virtio_net_parse(cfg->nets[i], &o, err, errlen);
+		bool bridge;
+		char *arg = take_bus_option(cfg->nets[i], &bridge, err, errlen);
+
+		if (!arg)
+			return -EINVAL;
+		r = virtio_net_parse(arg, &o, err, errlen);
+		free(arg);
 		if (!r)
 			r = virtio_net_create(&net, &o, &vm->mem, &vm->loop,
 					      err, errlen);
@@ -567,11 +650,10 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		vm->vdev_obj[vm->nr_vdevs] = net;
 		vm->vdev_free[vm->nr_vdevs++] =
 			(void (*)(void *))virtio_net_destroy;
-		r = attach_virtio(vm, virtio_net_vdev(net),
-				  o.transport == VIRTIO_TRANSPORT_MMIO
-					  ? TRANSPORT_MMIO
-					  : TRANSPORT_PCI,
-				  PCI_CLASS_NETWORK_ETHERNET, err, errlen);
+		r = attach_virtio(
+			vm, virtio_net_vdev(net),
+			place(o.transport == VIRTIO_TRANSPORT_MMIO, bridge),
+			PCI_CLASS_NETWORK_ETHERNET, err, errlen);
 		if (r)
 			return r;
 		pr_info("%s on tap %s", virtio_net_vdev(net)->label,
@@ -643,6 +725,7 @@ static void vm_teardown(struct vm *vm)
 	}
 	for (unsigned int i = 0; i < vm->nr_vmmio; i++)
 		free(vm->vmmio[i]);
+	free(vm->bridge);
 	if (vm->loop_ready)
 		evloop_destroy(&vm->loop);
 	for (unsigned int i = 0; i < vm->nr_vdevs; i++)

@@ -9,6 +9,7 @@
 
 #include "../devices/host_ops.h"
 #include "../devices/mmio_bus.h"
+#include "../devices/pci_bridge.h"
 #include "../devices/pci_host.h"
 #include "../devices/pl011.h"
 #include "../devices/virtio/virtio_mmio.h"
@@ -60,6 +61,7 @@ struct vm {
 	struct host_ops host;
 	struct msi_router msi;
 	struct pci_host pci;
+	struct pci_bridge *bridge; /* created on first use */
 	struct virtio_pci *vpci[PCI_MAX_DEVICES];
 	unsigned int nr_vpci;
 	struct virtio_mmio *vmmio[LAYOUT_VIRTIO_MMIO_SLOTS];

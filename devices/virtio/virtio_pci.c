@@ -339,7 +339,7 @@ static int add_vcap(struct pci_dev *pdev, uint8_t type, uint32_t off,
 }
 
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev,
-		    uint32_t class_code, const struct host_ops *host)
+		    uint32_t class_code, const struct host_ops *host, bool pcie)
 {
 	struct pci_dev *pdev = &vp->pdev;
 	uint32_t dev_cfg_len = vdev->ops->config_size;
@@ -382,9 +382,11 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev,
 	if (c < 0)
 		return c;
 	pci_cfg_set32(pdev->cfg, c + 16, VIRTIO_PCI_NOTIFY_MULT);
-	r = pci_add_pcie_capability(pdev, true);
-	if (r < 0)
-		return r;
+	if (pcie) {
+		r = pci_add_pcie_capability(pdev, true);
+		if (r < 0)
+			return r;
+	}
 	r = msix_init(&vp->msix, pdev, nq + 1, VIRTIO_PCI_BAR,
 		      VIRTIO_PCI_MSIX_TABLE_OFF, VIRTIO_PCI_MSIX_PBA_OFF, host);
 	if (r)

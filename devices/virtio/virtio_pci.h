@@ -75,8 +75,13 @@ struct virtio_pci {
 	atomic_bool warned;
 };
 
-/* Wrap @vdev in a PCI function; the caller adds vp->pdev to a host bridge. */
+/*
+ * Wrap @vdev in a PCI function; the caller adds vp->pdev to a bus. @pcie:
+ * a root-complex integrated PCIe endpoint; false for a conventional PCI
+ * device (behind a PCIe-to-PCI bridge).
+ */
 int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev,
-		    uint32_t class_code, const struct host_ops *host);
+		    uint32_t class_code, const struct host_ops *host,
+		    bool pcie);
 
 #endif

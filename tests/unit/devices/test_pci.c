@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "devices/msix.h"
+#include "devices/pci_bridge.h"
 #include "devices/pci_host.h"
 
 static uint64_t bar_read(void *o, uint64_t off, unsigned int len)
@@ -340,4 +341,51 @@ Test(msix, hostile_table_accesses)
 	cr_assert_eq(msix_init(&m, &dev, 0, 4, 0, 0, &h), -EINVAL);
 	cr_assert_eq(msix_init(&m, &dev, MSIX_MAX_VECTORS + 1, 4, 0, 0, &h),
 		     -EINVAL);
+}
+
+/* --- PCIe-to-PCI bridge --- */
+
+Test(pci, devices_behind_a_bridge_appear_on_its_secondary_bus_and_alias)
+{
+	static struct pci_bridge br;
+	static struct pci_dev a, b;
+	uint8_t d[4];
+
+	pci_bridge_init(&br, 0);
+	cr_assert_eq(pci_host_add(&host, &br.pdev, 5), 5);
+	pci_dev_init(&a, 0x1af4, 0x1042, 0x018000, 1);
+	pci_dev_init(&b, 0x1af4, 0x1044, 0xff0000, 1);
+	cr_assert_eq(pci_bridge_add(&br, &a, -1), 0);
+	cr_assert_eq(pci_bridge_add(&br, &b, -1), 1);
+
+	/* Type 1 header, class bridge, a PCIe cap of type PCI bridge. */
+	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_HEADER_TYPE, d, 1, false);
+	cr_assert_eq(d[0], PCI_HEADER_TYPE_BRIDGE);
+
+	/* Before the guest numbers the bus, nothing answers behind it. */
+	mmio_bus_access(&bus, ECAM + (1 << 20), d, 2, false);
+	cr_assert_eq(d[0] & d[1], 0xff);
+
+	/* The guest makes it bus 1: devices answer at 01:00.0 and 01:01.0. */
+	d[0] = 1;
+	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SECONDARY_BUS, d, 1, true);
+	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SUBORDINATE_BUS, d, 1, true);
+	cr_assert_eq(pci_bridge_secondary_bus(&br), 1);
+	cr_assert_eq(mmio_bus_access(&bus, ECAM + (1 << 20) + PCI_DEVICE_ID, d, 2, false), 0);
+	cr_assert_eq(d[0] | d[1] << 8, 0x1042, "got %x", d[0] | d[1] << 8);
+	mmio_bus_access(&bus, ECAM + (1 << 20) + (1 << 15) + PCI_DEVICE_ID, d, 2,
+			false);
+	cr_assert_eq(d[0] | d[1] << 8, 0x1044);
+
+	/* Both carry the bridge's (secondary bus, devfn 0) upstream. */
+	cr_assert_eq(pci_requester_id(&a), 0x0100);
+	cr_assert_eq(pci_requester_id(&b), 0x0100);
+	cr_assert_eq(pci_requester_id(&dev), SLOT << 3, "root-bus device");
+
+	/* Renumbering moves them and their alias. */
+	d[0] = 7;
+	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SECONDARY_BUS, d, 1, true);
+	cr_assert_eq(pci_requester_id(&a), 0x0700);
+	mmio_bus_access(&bus, ECAM + (7 << 20) + PCI_DEVICE_ID, d, 2, false);
+	cr_assert_eq(d[0] | d[1] << 8, 0x1042, "got %x", d[0] | d[1] << 8);
 }

@@ -300,7 +300,7 @@ Test(virtio_pci, capabilities_describe_the_bar)
 	unsigned int types = 0;
 
 	virtio_rng_init(&rng, &mem);
-	cr_assert_eq(virtio_pci_init(&vp, &rng.vdev, 0xff0000, NULL), 0);
+	cr_assert_eq(virtio_pci_init(&vp, &rng.vdev, 0xff0000, NULL, true), 0);
 	cr_assert_eq(pci_cfg_get16(&vp.pdev, PCI_DEVICE_ID),
 		     0x1040 + VIRTIO_ID_RNG);
 	cr_assert_geq(vp.pdev.cfg[PCI_REVISION_ID], 1);
@@ -324,7 +324,7 @@ Test(virtio_pci, rng_over_pci_without_msix_uses_isr)
 	struct ring r = ring_at(RAM_BASE + 0x10000);
 
 	virtio_rng_init(&rng, &mem);
-	cr_assert_eq(virtio_pci_init(&vp, &rng.vdev, 0xff0000, &h), 0);
+	cr_assert_eq(virtio_pci_init(&vp, &rng.vdev, 0xff0000, &h, true), 0);
 	pwr(&vp, VIRTIO_PCI_COMMON_STATUS, 3, 1);
 	pwr(&vp, VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
 	cr_assert(prd(&vp, VIRTIO_PCI_COMMON_DF, 4) & 1);

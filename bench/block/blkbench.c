@@ -15,8 +15,10 @@
  * passed (so a fast target is not measured over a few milliseconds); it
  * stops at --seq-secs seconds even if the MiB are not done. The JSON line
  * says how many bytes were moved. Queue depth 1: plain pread/pwrite, one at
- * a time. Random offsets come from xorshift64* with a fixed seed, so every
- * run touches the same blocks in the same order.
+ * a time; every op is timed and the line gives latency percentiles
+ * ("lat_us"; the fdatasync of write tests is not among them, see
+ * "sync_secs"). Random offsets come from xorshift64* with a fixed seed, so
+ * every run touches the same blocks in the same order.
  *
  * --mode direct    O_DIRECT (fails if the target refuses it)
  * --mode buffered  page cache; reads are preceded by fdatasync +
@@ -66,6 +68,38 @@ static uint64_t target_bytes;
 static const char *target_kind;
 static unsigned char *buf;
 
+/* Per-op latencies of the current test, in microseconds. */
+static float *lat;
+static size_t nlat, caplat;
+
+static void lat_add(double us)
+{
+	if (nlat == caplat) {
+		size_t n = caplat ? caplat * 2 : 65536;
+		float *p = n <= (1u << 24) ? realloc(lat, n * sizeof(*lat)) : NULL;
+
+		if (!p)
+			return; /* keep what we have: a sample of the first ops */
+		lat = p;
+		caplat = n;
+	}
+	lat[nlat++] = (float)us;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double pct(double p)
+{
+	size_t i = (size_t)(p / 100.0 * (nlat - 1) + 0.5);
+
+	return lat[i < nlat ? i : nlat - 1];
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -108,16 +142,27 @@ static void emit(const char *test, unsigned bs, unsigned long ops, uint64_t byte
 {
 	double mib_s = secs > 0 ? bytes / 1048576.0 / secs : 0;
 	double iops = secs > 0 ? ops / secs : 0;
+	double sum = 0;
+	size_t i;
+
+	qsort(lat, nlat, sizeof(*lat), cmp_float);
+	for (i = 0; i < nlat; i++)
+		sum += lat[i];
 
 	printf("{\"tag\":\"%s\",\"test\":\"%s\",\"target\":\"%s\",\"kind\":\"%s\","
 	       "\"target_mib\":%llu,\"mode\":\"%s\",\"odirect_accepted\":%s,\"qd\":1,"
 	       "\"bs\":%u,\"ops\":%lu,\"bytes\":%llu,\"secs\":%.6f,\"sync_secs\":%.6f,"
-	       "\"mib_s\":%.3f,\"iops\":%.1f,\"seed\":%llu,\"error\":%s}\n",
+	       "\"mib_s\":%.3f,\"iops\":%.1f,\"seed\":%llu,\"error\":%s,"
+	       "\"lat_us\":{\"n\":%zu,\"mean\":%.1f,\"min\":%.1f,\"p50\":%.1f,"
+	       "\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
 	       tag, test, target, target_kind, (unsigned long long)(target_bytes >> 20),
 	       direct ? "direct" : "buffered", odirect_ok ? "true" : "false", bs, ops,
 	       (unsigned long long)bytes, secs, sync_secs, mib_s, iops,
-	       (unsigned long long)seed, err ? "true" : "false");
+	       (unsigned long long)seed, err ? "true" : "false", nlat,
+	       nlat ? sum / nlat : 0, nlat ? lat[0] : 0, nlat ? pct(50) : 0,
+	       nlat ? pct(90) : 0, nlat ? pct(99) : 0, nlat ? lat[nlat - 1] : 0);
 	fflush(stdout);
+	nlat = 0;
 }
 
 /* Buffered reads: write back and drop what the cache holds of the target. */
@@ -135,7 +180,7 @@ static int seq(int write)
 {
 	uint64_t want = (uint64_t)seq_mib << 20, done = 0, off = 0;
 	unsigned long ops = 0;
-	double t0, t1, ts, el;
+	double t0, t1, ts, el, tp;
 	int err = 0;
 
 	if (want > target_bytes)
@@ -143,7 +188,7 @@ static int seq(int write)
 	memset(buf, write ? 0xa5 : 0, SEQ_BS);
 	if (!write)
 		drop_cache();
-	t0 = now();
+	t0 = tp = now();
 	for (;;) {
 		ssize_t n = write ? pwrite(fd, buf, SEQ_BS, off) : pread(fd, buf, SEQ_BS, off);
 
@@ -158,7 +203,10 @@ static int seq(int write)
 		if (off >= want)
 			off = 0;
 		ops++;
-		el = now() - t0;
+		t1 = now();
+		lat_add((t1 - tp) * 1e6);
+		tp = t1;
+		el = t1 - t0;
 		if (el >= seq_secs || (done >= want && el >= seq_min_secs))
 			break;
 	}
@@ -176,14 +224,14 @@ static int rnd(int write)
 {
 	uint64_t blocks = target_bytes / RAND_BS;
 	unsigned long ops = 0;
-	double t0, t1, ts;
+	double t0, t1, ts, tp;
 	int err = 0;
 
 	rng_state = seed ? seed : 1;
 	memset(buf, write ? 0x5a : 0, RAND_BS);
 	if (!write)
 		drop_cache();
-	t0 = now();
+	t0 = tp = now();
 	while (ops < rand_ops) {
 		uint64_t off = (rng_next() % blocks) * RAND_BS;
 		ssize_t n = write ? pwrite(fd, buf, RAND_BS, off) : pread(fd, buf, RAND_BS, off);
@@ -195,8 +243,10 @@ static int rnd(int write)
 			break;
 		}
 		ops++;
-		/* Check the clock every 16 ops: cheap enough, fine enough. */
-		if ((ops & 15) == 0 && now() - t0 >= rand_secs)
+		t1 = now();
+		lat_add((t1 - tp) * 1e6);
+		tp = t1;
+		if (t1 - t0 >= rand_secs)
 			break;
 	}
 	ts = now();

@@ -22,10 +22,51 @@ TESTS = [
 ]
 
 
+def kvm_rates(path, rows):
+    """Per L2 test: L1 KVM counter deltas per op (from the rates over the
+    sampled window and the test's own ops/s), and the share of the window the
+    vCPU spent halted."""
+    try:
+        with open(path) as f:
+            marks = [json.loads(l) for l in f if l.strip()]
+    except (OSError, json.JSONDecodeError):
+        return []
+    fields = ("exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat", "halt_wakeup")
+    out = []
+    for test, _, _ in TESTS:
+        per = {f: [] for f in fields}
+        halted = []
+        for m in marks:
+            if m["test"] != test or m["mark"] != "BEGIN":
+                continue
+            end = [e for e in marks if e["round"] == m["round"] and e["test"] == test and e["mark"] == "END"]
+            run = [r for r in rows if r["side"] == "L2" and r["round"] == m["round"] and r["test"] == test]
+            if not end or not run:
+                continue
+            e, r = end[0], run[0]
+            dt = e["t"] - m["t"]
+            ops_s = r["ops"] / r["secs"] if r["secs"] else 0
+            if dt <= 0 or not ops_s:
+                continue
+            for f in fields:
+                if f in m and f in e:
+                    per[f].append((e[f] - m[f]) / dt / ops_s)
+            if "halt_wait_ns" in m and "halt_wait_ns" in e:
+                halted.append(100.0 * (e["halt_wait_ns"] - m["halt_wait_ns"]) / 1e9 / dt)
+        k = {"test": test}
+        for f in fields:
+            k[f] = statistics.median(per[f]) if per[f] else None
+        k["halted_pct"] = statistics.median(halted) if halted else None
+        if any(v is not None for key, v in k.items() if key != "test"):
+            out.append(k)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
     ap.add_argument("--meta", required=True)
+    ap.add_argument("--kvm", help="@@BLK-KVM lines: L1 KVM counters at L2 test boundaries")
     ap.add_argument("--commit", required=True)
     ap.add_argument("--dirty", default="false")
     ap.add_argument("--wall-s", type=int, default=0)
@@ -66,6 +107,9 @@ def main():
                 "min": min(vals) if vals else None,
                 "max": max(vals) if vals else None,
                 "runs": vals,
+                "lat_p50_us_median": statistics.median(
+                    [r["lat_us"]["p50"] for r in rows if r["side"] == side and r["test"] == test and "lat_us" in r]
+                ) if any("lat_us" in r for r in rows if r["side"] == side and r["test"] == test) else None,
                 "bytes_per_run": sorted({r["bytes"] for r in rows if r["side"] == side and r["test"] == test}),
             }
         l1, l2 = entry["L1"]["median"], entry["L2"]["median"]
@@ -83,15 +127,31 @@ def main():
           % ("the image file in L1's /tmp", meta.get("l1_tmp_fs", "?"),
              ",".join(sorted(modes.get("L1", []))) or "-", ",".join(sorted(modes.get("L2", []))) or "-"))
     print()
-    hdr = "%-10s %-6s %12s %12s %9s" % ("test", "unit", "L1", "L2", "L2/L1")
+    hdr = "%-10s %-6s %12s %12s %9s %14s %14s" % ("test", "unit", "L1", "L2", "L2/L1",
+                                                  "L1 p50 lat us", "L2 p50 lat us")
     print(hdr)
     print("-" * len(hdr))
     for e in results:
         ratio = "-" if e["ratio_l2_l1"] is None else "%.3f" % e["ratio_l2_l1"]
-        print("%-10s %-6s %12s %12s %9s" % (e["test"], e["unit"], fmt(e["L1"]["median"], e["unit"]),
-                                             fmt(e["L2"]["median"], e["unit"]), ratio))
+        lat = ["-" if e[s]["lat_p50_us_median"] is None else "%.1f" % e[s]["lat_p50_us_median"]
+               for s in ("L1", "L2")]
+        print("%-10s %-6s %12s %12s %9s %14s %14s" % (e["test"], e["unit"], fmt(e["L1"]["median"], e["unit"]),
+                                                     fmt(e["L2"]["median"], e["unit"]), ratio, lat[0], lat[1]))
     print()
     print("absolute figures are from QEMU TCG emulating the arm64 host: slow; compare the ratios")
+
+    kvm = kvm_rates(a.kvm, rows) if a.kvm else []
+    if kvm:
+        print()
+        print("L1 KVM counters during the L2 tests (per L2 op, medians over rounds; sampled at")
+        print("test boundaries seen by a 0.5 s poller in L1, so approximate):")
+        print("%-10s %10s %10s %10s %10s %10s %12s" % ("test", "exits/op", "mmio_user", "mmio_kern",
+                                                    "wfi/op", "wakeup/op", "halted %"))
+        for k in kvm:
+            print("%-10s %10s %10s %10s %10s %10s %12s" % (
+                k["test"], *("-" if k.get(f) is None else "%.2f" % k[f] for f in
+                             ("exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat", "halt_wakeup")),
+                "-" if k.get("halted_pct") is None else "%.0f" % k["halted_pct"]))
 
     doc = {
         "benchmark": "bench/block",
@@ -104,6 +164,7 @@ def main():
         "modes": {k: sorted(v) for k, v in modes.items()},
         "odirect_accepted_by_target": {k: sorted(v) for k, v in odirect.items()},
         "results": results,
+        "l2_kvm_per_op": kvm,
         "raw": rows,
     }
     with open(a.json, "w") as f:

@@ -34,6 +34,7 @@ struct host_ops {
 	void (*msi_route_del)(void *opaque, int route, int fd);
 	void *opaque;
 	struct evloop *loop; /* where device backends run */
+	unsigned int intx_spi_base; /* PCI INTA-INTD land on SPIs base..base+3 */
 };
 
 #endif

@@ -122,6 +122,41 @@ int pci_add_pcie_capability(struct pci_dev *pdev, bool root_complex_integrated)
 	return off;
 }
 
+unsigned int pci_intx_spi(const struct pci_dev *pdev, unsigned int spi_base)
+{
+	unsigned int pin = pdev->cfg[PCI_INTERRUPT_PIN] - 1; /* 0 = INTA */
+	unsigned int slot = pdev->devfn >> 3;
+
+	/* Behind a bridge: swizzle onto the bridge's pin, then the bridge's
+	 * slot. */
+	if (pdev->bridge) {
+		pin = (pin + slot) % PCI_INTX_PINS;
+		slot = pdev->bridge->pdev.devfn >> 3;
+	}
+	return spi_base + (pin + slot) % PCI_INTX_PINS;
+}
+
+void pci_set_intx(struct pci_dev *pdev, bool level,
+		  void (*set_spi)(void *opaque, unsigned int spi, bool level),
+		  void *opaque, unsigned int spi_base)
+{
+	uint16_t status;
+	bool line;
+
+	if (!pdev->cfg[PCI_INTERRUPT_PIN])
+		return;
+	pthread_mutex_lock(&pdev->lock);
+	status = pci_cfg_get16(pdev, PCI_STATUS);
+	status = level ? status | PCI_STATUS_INTERRUPT
+		       : status & ~PCI_STATUS_INTERRUPT;
+	pci_cfg_set16(pdev->cfg, PCI_STATUS, status);
+	line = level &&
+	       !(pci_cfg_get16(pdev, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
+	pthread_mutex_unlock(&pdev->lock);
+	if (set_spi)
+		set_spi(opaque, pci_intx_spi(pdev, spi_base), line);
+}
+
 uint16_t pci_requester_id(const struct pci_dev *pdev)
 {
 	if (pdev->bridge)

@@ -142,6 +142,23 @@ void pci_config_write(struct pci_dev *pdev, uint32_t off, uint32_t val,
  */
 uint16_t pci_requester_id(const struct pci_dev *pdev);
 
+/*
+ * Legacy INTx: pins INTA-INTD, swizzled by slot at each bridge (PCI-to-PCI
+ * Bridge Architecture 1.2, 9.1) onto four host SPIs.
+ */
+#define PCI_INTX_PINS 4
+
+/* The host SPI that @pdev's INTx pin lands on (pin must be set). */
+unsigned int pci_intx_spi(const struct pci_dev *pdev, unsigned int spi_base);
+
+/*
+ * Drive the function's INTx line: honours Command.INTx_Disable, mirrors
+ * Status.Interrupt, and raises/lowers the SPI through @set_spi.
+ */
+void pci_set_intx(struct pci_dev *pdev, bool level,
+		  void (*set_spi)(void *opaque, unsigned int spi, bool level),
+		  void *opaque, unsigned int spi_base);
+
 /* Current guest-programmed address of a memory BAR. */
 uint64_t pci_bar_address(const struct pci_dev *pdev, unsigned int bar);
 

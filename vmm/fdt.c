@@ -119,6 +119,38 @@ static int add_uart(void *fdt, const struct fdt_params *p, char *path,
 	return fdt_end_node(fdt);
 }
 
+/*
+ * INTx: interrupt-map entries for slot (mod 4) x pin, swizzled as a PCI
+ * bridge would: pin P of slot S is SPI base + (P - 1 + S) % 4 (Open
+ * Firmware PCI binding, "interrupt-map" and "interrupt-map-mask").
+ */
+static int add_pci_intx(void *fdt, const struct fdt_params *p)
+{
+	const fdt32_t mask[] = { cpu_to_fdt32(0x1800), 0, 0, cpu_to_fdt32(7) };
+	fdt32_t map[4 * 4 * 10];
+	int n = 0;
+
+	for (unsigned int slot = 0; slot < 4; slot++) {
+		for (unsigned int pin = 1; pin <= 4; pin++) {
+			map[n++] =
+				cpu_to_fdt32(slot << 11); /* phys.hi: device */
+			map[n++] = 0;
+			map[n++] = 0;
+			map[n++] = cpu_to_fdt32(pin);
+			map[n++] = cpu_to_fdt32(FDT_PHANDLE_GIC);
+			map[n++] = 0; /* GIC unit address, 2 cells */
+			map[n++] = 0;
+			map[n++] = cpu_to_fdt32(FDT_GIC_SPI);
+			map[n++] = cpu_to_fdt32(p->pci_intx_spi_base +
+						(pin - 1 + slot) % 4);
+			map[n++] = cpu_to_fdt32(FDT_IRQ_LEVEL_HIGH);
+		}
+	}
+	TRY(fdt_property_u32(fdt, "#interrupt-cells", 1));
+	TRY(fdt_property(fdt, "interrupt-map-mask", mask, sizeof(mask)));
+	return fdt_property(fdt, "interrupt-map", map, sizeof(map));
+}
+
 static int add_pci(void *fdt, const struct fdt_params *p)
 {
 	const uint64_t reg[] = { p->pci_ecam_base, p->pci_ecam_size };
@@ -162,6 +194,7 @@ static int add_pci(void *fdt, const struct fdt_params *p)
 	TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	TRY(fdt_property(fdt, "ranges", ranges, n * sizeof(fdt32_t)));
 	TRY(fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map)));
+	TRY(add_pci_intx(fdt, p));
 	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
 	TRY(fdt_property_u32(fdt, "linux,pci-domain", 0));
 	return fdt_end_node(fdt);

@@ -32,6 +32,7 @@ struct fdt_params {
 	uint64_t pci_ecam_base, pci_ecam_size;
 	uint64_t pci_mmio32_base, pci_mmio32_size;
 	uint64_t pci_mmio64_base, pci_mmio64_size;
+	unsigned int pci_intx_spi_base; /* INTA of slot 0; swizzled by slot */
 
 	/* virtio-mmio devices */
 	unsigned int nr_virtio_mmio;

@@ -201,6 +201,7 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.pci_mmio32_size = vm->pci.mmio32_size,
 		.pci_mmio64_base = vm->pci.mmio64_base,
 		.pci_mmio64_size = vm->pci.mmio64_size,
+		.pci_intx_spi_base = LAYOUT_PCI_INTX_SPI_BASE,
 		.nr_virtio_mmio = vm->nr_vmmio,
 		.virtio_mmio = vm->mmio_fdt,
 		.bootargs = cfg->cmdline,
@@ -580,6 +581,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		.msi_route_del = host_msi_del,
 		.opaque = vm,
 		.loop = &vm->loop,
+		.intx_spi_base = LAYOUT_PCI_INTX_SPI_BASE,
 	};
 	msi_router_init(&vm->msi, vm->kvm.vm_fd);
 	pci_host_init(&vm->pci, &vm->bus, LAYOUT_PCI_ECAM_BASE,

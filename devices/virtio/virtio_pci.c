@@ -10,14 +10,28 @@
 #define VIRTIO_PCI_CAP_LEN	  16
 #define VIRTIO_PCI_NOTIFY_CAP_LEN 20
 
+/* INTx follows the ISR while MSI-X is off; vdev->lock held. */
+static void vp_update_intx(struct virtio_pci *vp)
+{
+	const struct host_ops *h = vp->host;
+	bool level = vp->isr && !vp->msix.enabled;
+
+	if (h && h->set_spi)
+		pci_set_intx(&vp->pdev, level, h->set_spi, h->opaque,
+			     h->intx_spi_base);
+}
+
 /* Transport callbacks: vdev->lock held. */
 static void vp_notify_queue(struct virtio_dev *vdev, unsigned int q)
 {
 	struct virtio_pci *vp = vdev->transport;
 	uint16_t vec = vp->queue_vector[q];
 
-	if (vec == VIRTIO_MSI_NO_VECTOR || !msix_notify(&vp->msix, vec))
-		vp->isr |= VIRTIO_PCI_ISR_QUEUE; /* no INTx line: ISR only */
+	/* 4.1.4.5: without MSI-X the ISR and the INTx line tell the driver. */
+	if (vec == VIRTIO_MSI_NO_VECTOR || !msix_notify(&vp->msix, vec)) {
+		vp->isr |= VIRTIO_PCI_ISR_QUEUE;
+		vp_update_intx(vp);
+	}
 }
 
 static void vp_notify_config(struct virtio_dev *vdev)
@@ -26,8 +40,9 @@ static void vp_notify_config(struct virtio_dev *vdev)
 
 	vdev->config_generation++;
 	vp->isr |= VIRTIO_PCI_ISR_CONFIG;
-	if (vp->config_vector != VIRTIO_MSI_NO_VECTOR)
-		msix_notify(&vp->msix, vp->config_vector);
+	if (vp->config_vector == VIRTIO_MSI_NO_VECTOR ||
+	    !msix_notify(&vp->msix, vp->config_vector))
+		vp_update_intx(vp);
 }
 
 static const struct virtio_transport_ops vp_transport_ops = {
@@ -152,6 +167,7 @@ static void common_write(struct virtio_pci *vp, uint64_t off, uint32_t v)
 		if (!(v & 0xff)) {
 			pthread_mutex_lock(&vdev->lock);
 			vp->isr = 0;
+			vp_update_intx(vp);
 			vp->config_vector = VIRTIO_MSI_NO_VECTOR;
 			for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
 				vp->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
@@ -216,6 +232,7 @@ static uint64_t vp_bar_read(void *opaque, uint64_t off, unsigned int len)
 		pthread_mutex_lock(&vdev->lock);
 		v = vp->isr;
 		vp->isr = 0;
+		vp_update_intx(vp); /* reading the ISR lowers the line */
 		pthread_mutex_unlock(&vdev->lock);
 		return v;
 	}
@@ -315,6 +332,10 @@ static void vp_config_written(struct pci_dev *pdev, uint32_t off, uint32_t len)
 	struct virtio_pci *vp = (struct virtio_pci *)pdev;
 
 	msix_config_written(&vp->msix, off, len);
+	/* MSI-X on, or Command.INTx_Disable: the line may have to drop. */
+	pthread_mutex_lock(&vp->vdev->lock);
+	vp_update_intx(vp);
+	pthread_mutex_unlock(&vp->vdev->lock);
 }
 
 static const struct pci_dev_ops vp_pci_ops = {
@@ -361,6 +382,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vdev,
 	pci_set_subsystem(pdev, VIRTIO_PCI_VENDOR,
 			  VIRTIO_PCI_DEVICE_BASE + vdev->ops->device_id);
 	pdev->ops = &vp_pci_ops;
+	pdev->cfg[PCI_INTERRUPT_PIN] = 1; /* INTA, for drivers without MSI-X */
 	pdev->priv = vp;
 	snprintf(vp->name, sizeof(vp->name), "%s", vdev->ops->name);
 	pdev->name = vp->name;

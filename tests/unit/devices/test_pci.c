@@ -369,12 +369,15 @@ Test(pci, devices_behind_a_bridge_appear_on_its_secondary_bus_and_alias)
 	/* The guest makes it bus 1: devices answer at 01:00.0 and 01:01.0. */
 	d[0] = 1;
 	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SECONDARY_BUS, d, 1, true);
-	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SUBORDINATE_BUS, d, 1, true);
+	mmio_bus_access(&bus, ECAM + (5 << 15) + PCI_SUBORDINATE_BUS, d, 1,
+			true);
 	cr_assert_eq(pci_bridge_secondary_bus(&br), 1);
-	cr_assert_eq(mmio_bus_access(&bus, ECAM + (1 << 20) + PCI_DEVICE_ID, d, 2, false), 0);
+	cr_assert_eq(mmio_bus_access(&bus, ECAM + (1 << 20) + PCI_DEVICE_ID, d,
+				     2, false),
+		     0);
 	cr_assert_eq(d[0] | d[1] << 8, 0x1042, "got %x", d[0] | d[1] << 8);
-	mmio_bus_access(&bus, ECAM + (1 << 20) + (1 << 15) + PCI_DEVICE_ID, d, 2,
-			false);
+	mmio_bus_access(&bus, ECAM + (1 << 20) + (1 << 15) + PCI_DEVICE_ID, d,
+			2, false);
 	cr_assert_eq(d[0] | d[1] << 8, 0x1044);
 
 	/* Both carry the bridge's (secondary bus, devfn 0) upstream. */
@@ -388,4 +391,47 @@ Test(pci, devices_behind_a_bridge_appear_on_its_secondary_bus_and_alias)
 	cr_assert_eq(pci_requester_id(&a), 0x0700);
 	mmio_bus_access(&bus, ECAM + (7 << 20) + PCI_DEVICE_ID, d, 2, false);
 	cr_assert_eq(d[0] | d[1] << 8, 0x1042, "got %x", d[0] | d[1] << 8);
+}
+
+Test(pci, intx_swizzles_by_slot_and_through_the_bridge)
+{
+	static struct pci_bridge br;
+	static struct pci_dev a;
+
+	dev.cfg[PCI_INTERRUPT_PIN] = 1; /* INTA, slot 3 */
+	cr_assert_eq(pci_intx_spi(&dev, 64), 64 + 3);
+	dev.cfg[PCI_INTERRUPT_PIN] = 2; /* INTB, slot 3 */
+	cr_assert_eq(pci_intx_spi(&dev, 64), 64 + 0);
+
+	pci_bridge_init(&br, 0);
+	cr_assert_eq(pci_host_add(&host, &br.pdev, 1), 1);
+	pci_dev_init(&a, 0x1af4, 0x1042, 0x018000, 1);
+	a.cfg[PCI_INTERRUPT_PIN] = 1;
+	cr_assert_eq(pci_bridge_add(&br, &a, 2), 2);
+	/* INTA of slot 2 behind the bridge -> bridge pin INTC -> slot 1:
+	 * (2+1)%4 */
+	cr_assert_eq(pci_intx_spi(&a, 64), 64 + 3);
+}
+
+static int spi_last = -1, spi_level = -1;
+static void record_spi(void *o, unsigned int spi, bool level)
+{
+	(void)o;
+	spi_last = spi;
+	spi_level = level;
+}
+
+Test(pci, intx_line_follows_status_and_intx_disable)
+{
+	dev.cfg[PCI_INTERRUPT_PIN] = 1;
+	pci_set_intx(&dev, true, record_spi, NULL, 64);
+	cr_assert_eq(spi_last, 64 + 3);
+	cr_assert_eq(spi_level, 1);
+	cr_assert(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	cfg_wr(PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
+	pci_set_intx(&dev, true, record_spi, NULL, 64);
+	cr_assert_eq(spi_level, 0, "INTx disabled: line low, status still set");
+	cr_assert(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	pci_set_intx(&dev, false, record_spi, NULL, 64);
+	cr_assert_not(cfg_rd(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 }

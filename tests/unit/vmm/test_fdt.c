@@ -306,6 +306,7 @@ Test(fdt, pcie_host_bridge_and_virtio_mmio)
 	p.pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE;
 	p.pci_mmio64_base = 0x4000000000ULL;
 	p.pci_mmio64_size = LAYOUT_PCI_MMIO64_SIZE;
+	p.pci_intx_spi_base = 64;
 	p.nr_virtio_mmio = 2;
 	p.virtio_mmio = mm;
 	build(&p);
@@ -330,6 +331,18 @@ Test(fdt, pcie_host_bridge_and_virtio_mmio)
 	cr_assert_eq(len, 16);
 	cr_assert_eq(u32_at(v, 1), FDT_PHANDLE_ITS, "MSIs go to the ITS");
 	cr_assert_eq(u32_at(v, 3), 0x10000, "all requester IDs");
+
+	/* INTx: 4 slots x 4 pins, swizzled; pin 2 of slot 3 -> SPI base + 0 */
+	cr_assert_eq(u32_at(prop(off, "#interrupt-cells", &len), 0), 1);
+	v = prop(off, "interrupt-map", &len);
+	cr_assert_eq(len, 16 * 10 * 4);
+	cr_assert_eq(u32_at(v, (3 * 4 + 1) * 10 + 0), 3 << 11);
+	cr_assert_eq(u32_at(v, (3 * 4 + 1) * 10 + 3), 2);
+	cr_assert_eq(u32_at(v, (3 * 4 + 1) * 10 + 4), FDT_PHANDLE_GIC);
+	cr_assert_eq(u32_at(v, (3 * 4 + 1) * 10 + 8), 64 + 0);
+	v = prop(off, "interrupt-map-mask", &len);
+	cr_assert_eq(u32_at(v, 0), 0x1800);
+	cr_assert_eq(u32_at(v, 3), 7);
 
 	off = node("/virtio_mmio@b000200");
 	cr_assert(compatible(off, "virtio,mmio"));

@@ -67,6 +67,7 @@ def main():
     ap.add_argument("--raw", required=True)
     ap.add_argument("--meta", required=True)
     ap.add_argument("--kvm", help="@@BLK-KVM lines: L1 KVM counters at L2 test boundaries")
+    ap.add_argument("--host-load", default="{}", help="JSON: other QEMUs and load average during the run")
     ap.add_argument("--commit", required=True)
     ap.add_argument("--dirty", default="false")
     ap.add_argument("--wall-s", type=int, default=0)
@@ -139,6 +140,11 @@ def main():
                                                      fmt(e["L2"]["median"], e["unit"]), ratio, lat[0], lat[1]))
     print()
     print("absolute figures are from QEMU TCG emulating the arm64 host: slow; compare the ratios")
+    hl = json.loads(a.host_load)
+    if hl.get("other_qemu_max"):
+        print("other QEMUs ran on this %s-CPU machine during the run (mean %.2f, max %d; load average %.2f):"
+              % (hl.get("host_cpus", "?"), hl["other_qemu_mean"], hl["other_qemu_max"], hl["loadavg1_mean"]))
+        print("the L1 and L2 legs may have seen different contention; the ratios are noisier")
 
     kvm = kvm_rates(a.kvm, rows) if a.kvm else []
     if kvm:
@@ -161,6 +167,7 @@ def main():
         "complete": a.complete == "true",
         "wall_s": a.wall_s,
         "meta": meta,
+        "host_load": json.loads(a.host_load),
         "modes": {k: sorted(v) for k, v in modes.items()},
         "odirect_accepted_by_target": {k: sorted(v) for k, v in odirect.items()},
         "results": results,

@@ -29,7 +29,8 @@ const char cli_usage[] =
 	"  --net SPEC             virtio-net on a tap, repeatable; SPEC is\n"
 	"                         tap=NAME[,mac=MAC][,transport=pci|mmio][,bus=bridge]\n"
 	"  --rng[=pci|bridge|mmio]  virtio-rng entropy device (default pci)\n"
-	"  --virtio-console       give the console's input to a virtio-console\n"
+	"  --virtio-console[=pci|bridge|mmio]\n"
+	"                         give the console's input to a virtio-console\n"
 	"                         (guest: console=hvc0) instead of the UART\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
 	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
@@ -137,6 +138,20 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* "pci" (or nothing), "bridge" or "mmio" */
+static int parse_transport(const char *arg, enum transport_kind *t)
+{
+	if (!arg || !strcmp(arg, "pci"))
+		*t = TRANSPORT_PCI;
+	else if (!strcmp(arg, "bridge"))
+		*t = TRANSPORT_PCI_BRIDGE;
+	else if (!strcmp(arg, "mmio"))
+		*t = TRANSPORT_MMIO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int parse_cpus(const char *arg, unsigned int *cpus)
 {
 	unsigned long v;
@@ -171,7 +186,8 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rng", optional_argument, NULL, OPT_RNG },
 		{ "net", required_argument, NULL, OPT_NET },
-		{ "virtio-console", no_argument, NULL, OPT_VIRTIO_CONSOLE },
+		{ "virtio-console", optional_argument, NULL,
+		  OPT_VIRTIO_CONSOLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -281,16 +297,18 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_VIRTIO_CONSOLE:
 			cfg->virtio_console = true;
+			if (parse_transport(optarg,
+					    &cfg->virtio_console_transport)) {
+				snprintf(
+					err, errlen,
+					"--virtio-console='%s': expected pci, bridge or mmio",
+					optarg);
+				return CLI_ERROR;
+			}
 			break;
 		case OPT_RNG:
 			cfg->rng = true;
-			if (!optarg || !strcmp(optarg, "pci")) {
-				cfg->rng_transport = TRANSPORT_PCI;
-			} else if (!strcmp(optarg, "mmio")) {
-				cfg->rng_transport = TRANSPORT_MMIO;
-			} else if (!strcmp(optarg, "bridge")) {
-				cfg->rng_transport = TRANSPORT_PCI_BRIDGE;
-			} else {
+			if (parse_transport(optarg, &cfg->rng_transport)) {
 				snprintf(
 					err, errlen,
 					"--rng='%s': expected pci, bridge or mmio",

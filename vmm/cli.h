@@ -31,6 +31,7 @@ struct vm_config {
 	const char *nets[CLI_MAX_NETS]; /* --net values, parsed by virtio-net */
 	unsigned int nr_nets;
 	bool virtio_console; /* host console on virtio-console, not the UART */
+	enum transport_kind virtio_console_transport;
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };

@@ -680,7 +680,8 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		vm->vdevs[vm->nr_vdevs] = virtio_console_vdev(vc);
 		vm->vdev_obj[vm->nr_vdevs] = vc;
 		vm->vdev_free[vm->nr_vdevs++] = free;
-		r = attach_virtio(vm, virtio_console_vdev(vc), TRANSPORT_PCI,
+		r = attach_virtio(vm, virtio_console_vdev(vc),
+				  cfg->virtio_console_transport,
 				  PCI_CLASS_COMMUNICATION_OTHER, err, errlen);
 		if (r)
 			return r;

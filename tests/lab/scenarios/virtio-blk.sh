@@ -32,6 +32,16 @@ expect_out ro "NBL2: run blk-readonly rc=0"
 [ "$(md5sum </tmp/disk-pci.img)" = "$before" ] || fail "read-only image changed"
 ok "read-only image unchanged"
 
+# Multi-queue: two request queues, both used by the guest's blk-mq.
+dd if=/dev/zero of=/tmp/disk-mq.img bs=1048576 count=16 2>/dev/null
+run_vmm mq run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --cpus 2 --disk /tmp/disk-mq.img,queues=2 \
+	--cmdline "console=ttyAMA0 quiet nbl2.run=blk-mq,blk-write nbl2.action=poweroff"
+grep NBL2 /tmp/mq.out
+expect_rc mq 0
+expect_out mq "NBL2: blk hw queues=2"
+expect_out mq "NBL2: run blk-write rc=0"
+
 run_vmm baddisk run --kernel "$L2_LAB_KERNEL" --disk /nonexistent.img
 expect_rc baddisk 1
 expect_one_line baddisk

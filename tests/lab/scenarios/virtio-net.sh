@@ -1,19 +1,22 @@
 # lab: timeout=500
 # virtio-net on a tap that nestbox creates in a private network namespace
 # of L1 (link-local addresses; nothing leaves the emulated host): ping and
-# 4 MiB each way with checksums, over PCI and over MMIO.
+# 4 MiB each way with checksums, over PCI, behind the PCIe-to-PCI bridge
+# and over MMIO.
 mkdir -p /tmp/www
 yes nestbox-net-pattern-down | head -c 4194304 >/tmp/www/data
 down=$(md5sum </tmp/www/data | cut -d' ' -f1)
 up=$(yes nestbox-net-pattern-up | head -c 4194304 | md5sum | cut -d' ' -f1)
 
-for t in pci mmio; do
+for t in pci bridge mmio; do
+	spec="tap=nbtap0,transport=$t"
+	[ $t = bridge ] && spec="tap=nbtap0,bus=bridge"
 	rm -f /tmp/www/ack /tmp/up.recv
 	unshare -n sh -c "
 		ip link set lo up
 		timeout -s KILL 300 /bin/nestbox run -v --kernel $L2_LAB_KERNEL \
 			--initrd $L2_LAB_INITRD --memory 256M \
-			--net tap=nbtap0,transport=$t \
+			--net $spec \
 			--cmdline 'console=ttyAMA0 quiet nbl2.run=net nbl2.action=poweroff' \
 			</dev/null >/tmp/net-$t.raw 2>/tmp/net-$t.err &
 		pid=\$!

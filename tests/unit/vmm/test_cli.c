@@ -175,3 +175,29 @@ Test(cli, parsing_twice_gives_the_same_result)
 		     CLI_RUN);
 	cr_assert_eq(a.cpus, b.cpus);
 }
+
+Test(cli, device_options)
+{
+	struct vm_config c;
+	char err[256];
+
+	cr_assert_eq(parse(&c, err, 10, "run", "--kernel", "I", "--disk",
+			   "a.img", "--disk", "b.img,readonly", "--rng=bridge",
+			   "--net", "tap=t0"),
+		     CLI_RUN, "%s", err);
+	cr_assert_eq(c.nr_disks, 2);
+	cr_assert_str_eq(c.disks[1], "b.img,readonly");
+	cr_assert(c.rng);
+	cr_assert_eq(c.rng_transport, TRANSPORT_PCI_BRIDGE);
+	cr_assert_eq(c.nr_nets, 1);
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I",
+			   "--virtio-console=mmio"),
+		     CLI_RUN);
+	cr_assert_eq(c.virtio_console_transport, TRANSPORT_MMIO);
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I", "--rng=usb"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "--rng='usb'"), "%s", err);
+	cr_assert_eq(parse(&c, err, 4, "run", "--kernel", "I",
+			   "--virtio-console=isa"),
+		     CLI_ERROR);
+}

@@ -23,6 +23,13 @@ struct host_ops {
 	/* Drive a level-sensitive SPI. */
 	void (*set_spi)(void *opaque, unsigned int spi, bool level);
 	/*
+	 * Bind a level-sensitive SPI to an irqfd with a resample eventfd
+	 * (writing @fd asserts; the guest's EOI deasserts and signals
+	 * @resample_fd). Returns >= 0 or -errno; NULL: not offered.
+	 */
+	int (*spi_irqfd)(void *opaque, unsigned int spi, int fd,
+			 int resample_fd);
+	/*
 	 * MSI routes: allocate a route for (@addr, @data) from requester
 	 * @devid and bind @fd to it (an irqfd); update it; free it.
 	 * Returns a route handle >= 0 or -errno.
@@ -34,7 +41,8 @@ struct host_ops {
 	void (*msi_route_del)(void *opaque, int route, int fd);
 	void *opaque;
 	struct evloop *loop; /* where device backends run */
-	unsigned int intx_spi_base; /* PCI INTA-INTD land on SPIs base..base+3 */
+	unsigned int
+		intx_spi_base; /* PCI INTA-INTD land on SPIs base..base+3 */
 };
 
 #endif

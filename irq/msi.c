@@ -33,6 +33,14 @@ static int commit_locked(struct msi_router *r)
 			continue;
 		e = &t->entries[n++];
 		e->gsi = MSI_GSI_BASE + i;
+		if (r->routes[i].irqchip) {
+			/* arm64: pin is the SPI number; irqchip 0 is the vGIC.
+			 */
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = 0;
+			e->u.irqchip.pin = r->routes[i].pin;
+			continue;
+		}
 		e->type = KVM_IRQ_ROUTING_MSI;
 		e->flags = KVM_MSI_VALID_DEVID;
 		e->u.msi.address_lo = (uint32_t)r->routes[i].addr;
@@ -58,6 +66,37 @@ static int irqfd(struct msi_router *r, int fd, unsigned int gsi, bool assign)
 	return ioctl(r->vm_fd, KVM_IRQFD, &req) < 0 ? -errno : 0;
 }
 
+int msi_route_add_spi(void *opaque, unsigned int spi, int fd, int resample_fd)
+{
+	struct msi_router *r = opaque;
+	struct kvm_irqfd req = {
+		.fd = fd,
+		.flags = KVM_IRQFD_FLAG_RESAMPLE,
+		.resamplefd = resample_fd,
+	};
+	int i, ret;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < MSI_MAX_ROUTES && r->routes[i].used; i++)
+		;
+	if (i == MSI_MAX_ROUTES) {
+		pthread_mutex_unlock(&r->lock);
+		return -ENOSPC;
+	}
+	r->routes[i] =
+		(struct msi_route){ .used = true, .irqchip = true, .pin = spi };
+	ret = commit_locked(r);
+	req.gsi = MSI_GSI_BASE + i;
+	if (!ret && ioctl(r->vm_fd, KVM_IRQFD, &req) < 0)
+		ret = -errno;
+	if (ret) {
+		r->routes[i].used = false;
+		commit_locked(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret ? ret : i;
+}
+
 int msi_route_add(void *opaque, uint64_t addr, uint32_t data, uint32_t devid,
 		  int fd)
 {
@@ -71,7 +110,9 @@ int msi_route_add(void *opaque, uint64_t addr, uint32_t data, uint32_t devid,
 		pthread_mutex_unlock(&r->lock);
 		return -ENOSPC;
 	}
-	r->routes[i] = (struct msi_route){ true, addr, data, devid };
+	r->routes[i] = (struct msi_route){
+		.used = true, .addr = addr, .data = data, .devid = devid
+	};
 	ret = commit_locked(r);
 	if (!ret)
 		ret = irqfd(r, fd, MSI_GSI_BASE + i, true);

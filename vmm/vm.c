@@ -277,6 +277,13 @@ static int host_msi_update(void *opaque, int route, uint64_t addr,
 				devid);
 }
 
+static int host_spi_irqfd(void *opaque, unsigned int spi, int fd,
+			  int resample_fd)
+{
+	return msi_route_add_spi(&((struct vm *)opaque)->msi, spi, fd,
+				 resample_fd);
+}
+
 static void host_msi_del(void *opaque, int route, int fd)
 {
 	msi_route_del(&((struct vm *)opaque)->msi, route, fd);
@@ -576,6 +583,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 	vm->host = (struct host_ops){
 		.ioeventfd = host_ioeventfd,
 		.set_spi = host_set_spi,
+		.spi_irqfd = host_spi_irqfd,
 		.msi_route_add = host_msi_add,
 		.msi_route_update = host_msi_update,
 		.msi_route_del = host_msi_del,

@@ -1,15 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "virtio_mmio.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "../../vmm/log.h"
 
 static void update_irq_locked(struct virtio_mmio *vm)
 {
+	if (vm->irq_fd >= 0) {
+		/*
+		 * irqfd: assert while anything is pending; the guest's EOI
+		 * lowers the line and the resample handler re-asserts if the
+		 * driver has not acknowledged everything by then.
+		 */
+		if (vm->interrupt_status) {
+			uint64_t one = 1;
+			ssize_t r = write(vm->irq_fd, &one, sizeof(one));
+
+			(void)r;
+		}
+		return;
+	}
 	if (vm->host && vm->host->set_spi)
 		vm->host->set_spi(vm->host->opaque, vm->spi,
 				  vm->interrupt_status != 0);
+}
+
+static void resample_cb(struct evloop_source *src, int res)
+{
+	struct virtio_mmio *vm = src->opaque;
+
+	(void)res;
+	evloop_drain_eventfd(vm->resample_fd);
+	pthread_mutex_lock(&vm->vdev->lock);
+	update_irq_locked(vm);
+	pthread_mutex_unlock(&vm->vdev->lock);
 }
 
 static void mmio_notify_queue(struct virtio_dev *vdev, unsigned int q)
@@ -245,6 +274,7 @@ int virtio_mmio_init(struct virtio_mmio *vm, struct virtio_dev *vdev,
 	vm->host = host;
 	vm->base = base;
 	vm->spi = spi;
+	vm->irq_fd = vm->resample_fd = -1;
 	vdev->tops = &mmio_transport_ops;
 	vdev->transport = vm;
 	if (!host || !host->loop)
@@ -252,6 +282,20 @@ int virtio_mmio_init(struct virtio_mmio *vm, struct virtio_dev *vdev,
 	r = virtio_setup_kicks(vdev, host->loop);
 	if (r)
 		return r;
+	if (host->spi_irqfd) {
+		vm->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		vm->resample_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vm->irq_fd < 0 || vm->resample_fd < 0)
+			return -errno;
+		r = host->spi_irqfd(host->opaque, spi, vm->irq_fd,
+				    vm->resample_fd);
+		if (r < 0)
+			return r;
+		r = evloop_add(host->loop, &vm->resample_src, vm->resample_fd,
+			       POLLIN, true, resample_cb, vm);
+		if (r)
+			return r;
+	}
 	for (unsigned int q = 0; host->ioeventfd && q < vdev->ops->num_queues;
 	     q++) {
 		r = host->ioeventfd(host->opaque,

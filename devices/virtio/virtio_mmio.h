@@ -56,6 +56,11 @@ struct virtio_mmio {
 	uint64_t base;
 	unsigned int spi;
 
+	/* Interrupts through an irqfd (with resample) when the host offers it.
+	 */
+	int irq_fd, resample_fd;
+	struct evloop_source resample_src;
+
 	/* Under vdev->lock. */
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint32_t interrupt_status;

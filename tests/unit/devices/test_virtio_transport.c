@@ -370,3 +370,68 @@ Test(virtio_pci, rng_over_pci_without_msix_uses_isr)
 	cr_assert_eq(prd(&vp, VIRTIO_PCI_COMMON_STATUS, 4), 0);
 	msix_destroy(&vp.msix);
 }
+
+/* ---- MMIO interrupts through an irqfd with resample ---- */
+
+static int irqfd_fd = -1, irqfd_resample = -1, irqfd_spi = -1;
+
+static int fake_spi_irqfd(void *o, unsigned int spi, int fd, int resample_fd)
+{
+	(void)o;
+	irqfd_spi = spi;
+	irqfd_fd = fd;
+	irqfd_resample = resample_fd;
+	return 0;
+}
+
+static uint64_t drain(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static void stop_loop_soon(void)
+{
+	uint64_t one = 1;
+
+	/* The loop runs the resample callback, then stops. */
+	cr_assert_eq(write(irqfd_resample, &one, 8), 8);
+	evloop_stop(&loop);
+	evloop_run(&loop);
+}
+
+Test(virtio_mmio, irqfd_asserts_and_resample_reasserts_while_pending)
+{
+	static struct virtio_rng rng;
+	static struct virtio_mmio m;
+	const struct host_ops h = { .spi_irqfd = fake_spi_irqfd,
+				    .loop = &loop };
+	struct ring r = ring_at(RAM_BASE + 0x10000);
+
+	virtio_rng_init(&rng, &mem);
+	cr_assert_eq(virtio_mmio_init(&m, &rng.vdev, &h, 0x0b000000, 21), 0);
+	cr_assert_eq(irqfd_spi, 21);
+	mmio_driver_init(&m, &r);
+	add_buf(&r, 0, r.buf, 16, VIRTQ_DESC_F_WRITE, 0);
+	publish(&r, 0);
+	mwr(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 100 && used_idx(&r) != 1; i++) {
+		evloop_stop(&loop);
+		evloop_run(&loop);
+		usleep(1000);
+	}
+	cr_assert_eq(used_idx(&r), 1);
+	cr_assert_gt(drain(irqfd_fd), 0, "the used buffer asserted the line");
+
+	/* EOI without an acknowledge: the line must come back. */
+	stop_loop_soon();
+	cr_assert_gt(drain(irqfd_fd), 0, "re-asserted on resample");
+
+	/* Acknowledged, then EOI: it stays low. */
+	mwr(&m, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	stop_loop_soon();
+	cr_assert_eq(drain(irqfd_fd), 0, "nothing pending, nothing asserted");
+}

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../vmm/log.h"
+#include "iov.h"
 
 #define BLK_SECTOR_SHIFT 9
 
@@ -139,61 +140,6 @@ static void blk_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* Copy up to @len bytes from @offset of an iovec list; returns the count. */
-static size_t blk_iov_to_buf(const struct iovec *iov, unsigned int num,
-			     size_t offset, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < num && done < len; i++) {
-		size_t n;
-
-		if (offset >= iov[i].iov_len) {
-			offset -= iov[i].iov_len;
-			continue;
-		}
-		n = iov[i].iov_len - offset;
-		if (n > len - done)
-			n = len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + offset, n);
-		done += n;
-		offset = 0;
-	}
-	return done;
-}
-
-static size_t blk_iov_from_buf(const struct iovec *iov, unsigned int num,
-			       const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < num && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (n > len - done)
-			n = len - done;
-		memcpy(iov[i].iov_base, (const char *)buf + done, n);
-		done += n;
-	}
-	return done;
-}
-
-/* Drop the first @skip bytes of an iovec list, in place. */
-static struct iovec *blk_iov_skip(struct iovec *iov, unsigned int *num,
-				  uint64_t skip)
-{
-	while (*num && skip >= iov->iov_len) {
-		skip -= iov->iov_len;
-		iov++;
-		(*num)--;
-	}
-	if (*num) {
-		iov->iov_base = (char *)iov->iov_base + skip;
-		iov->iov_len -= skip;
-	}
-	return iov;
 }
 
 static struct blk_req *blk_req_alloc(struct blk_queue *bq)
@@ -353,8 +299,7 @@ static int blk_prep_write(struct virtio_blk *blk, struct blk_req *req,
 	if (blk->readonly)
 		return VIRTIO_BLK_S_IOERR;
 	/* The data is the readable part after the header. */
-	req->data =
-		blk_iov_skip(e->iov, &num, sizeof(struct virtio_blk_req_hdr));
+	req->data = iov_skip(e->iov, &num, sizeof(struct virtio_blk_req_hdr));
 	req->data_num = num;
 	if (!blk_rw_ok(blk, req, sector, len))
 		return VIRTIO_BLK_S_IOERR;
@@ -389,7 +334,7 @@ static int blk_get_id(struct virtio_blk *blk, struct blk_req *req)
 
 	if (!--iov[num - 1].iov_len)
 		num--;
-	n = blk_iov_from_buf(iov, num, blk->serial, sizeof(blk->serial));
+	n = iov_from_buf(iov, num, blk->serial, sizeof(blk->serial));
 	req->used_len = (uint32_t)n + 1;
 	return VIRTIO_BLK_S_OK;
 }
@@ -420,8 +365,8 @@ static int blk_prep_discard_write_zeroes(struct virtio_blk *blk,
 			sizeof(seg));
 		return VIRTIO_BLK_S_IOERR;
 	}
-	blk_iov_to_buf(e->iov, e->out_num, sizeof(struct virtio_blk_req_hdr),
-		       &seg, sizeof(seg));
+	iov_to_buf(e->iov, e->out_num, sizeof(struct virtio_blk_req_hdr), &seg,
+		   sizeof(seg));
 	sector = le64toh(seg.sector);
 	num_sectors = le32toh(seg.num_sectors);
 	flags = le32toh(seg.flags);
@@ -493,7 +438,7 @@ static void blk_req_start(struct virtio_blk *blk, struct blk_req *req)
 	last = &e->iov[e->out_num + e->in_num - 1];
 	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
 	/* The header may span descriptors; copied once, then only the copy. */
-	blk_iov_to_buf(e->iov, e->out_num, 0, &hdr, sizeof(hdr));
+	iov_to_buf(e->iov, e->out_num, 0, &hdr, sizeof(hdr));
 	req->type = le32toh(hdr.type);
 	sector = le64toh(hdr.sector);
 	req->generation = blk->generation;

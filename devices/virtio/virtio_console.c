@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "iov.h"
+
 /*
  * Chains served per kick or per virtio_console_receive() call: a driver
  * that keeps refilling a ring must not hold the event loop. Past it the
@@ -160,18 +162,8 @@ struct virtio_dev *virtio_console_vdev(struct virtio_console *c)
 static uint32_t console_fill(const struct virtq_elem *e, const uint8_t *buf,
 			     size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = e->out_num;
-	     i < e->out_num + e->in_num && done < len; i++) {
-		size_t n = e->iov[i].iov_len;
-
-		if (n > len - done)
-			n = len - done;
-		memcpy(e->iov[i].iov_base, buf + done, n);
-		done += n;
-	}
-	return done; /* <= in_len, which fits in 32 bits (virtq.h) */
+	/* <= in_len, which fits in 32 bits (virtq.h) */
+	return iov_from_buf(&e->iov[e->out_num], e->in_num, buf, len);
 }
 
 size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,

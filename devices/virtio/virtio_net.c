@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../../vmm/log.h"
+#include "iov.h"
 
 #define NET_TUN_PATH "/dev/net/tun"
 
@@ -142,54 +143,6 @@ static void net_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static size_t net_iov_to_buf(const struct iovec *iov, unsigned int num,
-			     void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < num && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (n > len - done)
-			n = len - done;
-		memcpy((char *)buf + done, iov[i].iov_base, n);
-		done += n;
-	}
-	return done;
-}
-
-static size_t net_iov_from_buf(const struct iovec *iov, unsigned int num,
-			       const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < num && done < len; i++) {
-		size_t n = iov[i].iov_len;
-
-		if (n > len - done)
-			n = len - done;
-		memcpy(iov[i].iov_base, (const char *)buf + done, n);
-		done += n;
-	}
-	return done;
-}
-
-/* Drop the first @skip bytes of an iovec list, in place. */
-static struct iovec *net_iov_skip(struct iovec *iov, unsigned int *num,
-				  uint64_t skip)
-{
-	while (*num && skip >= iov->iov_len) {
-		skip -= iov->iov_len;
-		iov++;
-		(*num)--;
-	}
-	if (*num) {
-		iov->iov_base = (char *)iov->iov_base + skip;
-		iov->iov_len -= skip;
-	}
-	return iov;
 }
 
 static bool net_live(struct virtio_net *net)
@@ -337,14 +290,14 @@ static void net_tx_start(struct virtio_net *net, struct net_req *req)
 	}
 	req->generation = net->generation;
 	/* The header may span descriptors; copied once, then only the copy. */
-	net_iov_to_buf(e->iov, e->out_num, &req->hdr, sizeof(req->hdr));
+	iov_to_buf(e->iov, e->out_num, 0, &req->hdr, sizeof(req->hdr));
 	frame_len = e->out_len - VIRTIO_NET_HDR_LEN;
 	why = net_tx_hdr_refused(net, &req->hdr);
 	if (!why && frame_len < NET_ETH_HLEN)
 		why = "a frame shorter than an Ethernet header";
 	if (!why && frame_len > NET_FRAME_MAX)
 		why = "a frame longer than a tap takes";
-	data = net_iov_skip(e->iov, &num, VIRTIO_NET_HDR_LEN);
+	data = iov_skip(e->iov, &num, VIRTIO_NET_HDR_LEN);
 	skipped = data - e->iov;
 	if (!why && net->vnet_hdr && !skipped && num == VIRTQ_ELEM_MAX_IOV)
 		why = "no room for the header segment";
@@ -502,7 +455,7 @@ static void net_rx_prepare(struct virtio_net *net)
 	src = rx->iov;
 	rx->req.len = e->in_len;
 	if (!net->vnet_hdr) {
-		src = net_iov_skip(rx->iov, &num, VIRTIO_NET_HDR_LEN);
+		src = iov_skip(rx->iov, &num, VIRTIO_NET_HDR_LEN);
 		rx->req.len -= VIRTIO_NET_HDR_LEN;
 	}
 	src[num].iov_base = &net->rx_sentinel;
@@ -593,7 +546,7 @@ static bool net_rx_fix_hdr(struct virtio_net *net, struct virtq_elem *e)
 	struct virtio_net_hdr_v1 h = { 0 };
 
 	if (net->vnet_hdr)
-		net_iov_to_buf(&e->iov[0], e->in_num, &h, sizeof(h));
+		iov_to_buf(&e->iov[0], e->in_num, 0, &h, sizeof(h));
 	/* No GUEST_TSO* is offered: a GSO frame has no buffer to go to. */
 	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return false;
@@ -605,7 +558,7 @@ static bool net_rx_fix_hdr(struct virtio_net *net, struct virtq_elem *e)
 	}
 	/* 5.1.6.4.2: 1 without MRG_RXBUF (tun leaves the field alone). */
 	h.num_buffers = htole16(NET_RX_NUM_BUFFERS);
-	net_iov_from_buf(&e->iov[0], e->in_num, &h, sizeof(h));
+	iov_from_buf(&e->iov[0], e->in_num, &h, sizeof(h));
 	return true;
 }
 

@@ -174,6 +174,7 @@ def main():
     ap.add_argument("--rev", default="")
     ap.add_argument("--wall-s", type=int, default=0)
     ap.add_argument("--complete", default="true")
+    ap.add_argument("--host-load", default="")
     ap.add_argument("--json")
     ap.add_argument("--png")
     a = ap.parse_args()
@@ -283,8 +284,10 @@ def main():
         print("\nfirst-KVM_RUN probe (KVM debugfs exits counter, every max(1 ms, 1%% of the time elapsed)), its own time: %s" % (
             ", ".join("%s %.0f probes, %.0f ms" % (v, p["probes_median"], p["probe_ms_median"])
                       for v, p in probe.items())))
+    if a.host_load:
+        print("\nhost load average (1/5/15 min): %s" % a.host_load)
     if a.wall_s:
-        print("\nwall time of bench/run: %d s" % a.wall_s)
+        print("wall time of bench/run: %d s" % a.wall_s)
 
     out = {
         "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -292,6 +295,7 @@ def main():
         "dirty_tree": a.dirty == "true",
         "rev": a.rev,
         "wall_s": a.wall_s,
+        "host_load": a.host_load,
         "complete": a.complete == "true",
         "setup": meta,
         "timed_runs_ok": n_ok,

@@ -53,71 +53,13 @@ static struct evloop loop;
 static char image[64];
 static int tick_fd = -1;
 static struct evloop_source tick_src;
-static uint64_t scratch_next = SCRATCH_AREA;
 
-struct test_queue {
-	uint64_t ring; /* offset of the descriptor table */
-	uint16_t size, next_desc, avail_idx, used_seen;
-};
-
-struct drv {
-	struct virtio_blk *blk;
-	struct virtio_dev *vdev;
-	unsigned int index;
-	uint64_t features;
-	unsigned int irqs, config_irqs;
-	struct test_queue tq[MAX_TEST_QUEUES];
-};
+#define DRV_QUEUES	  MAX_TEST_QUEUES
+#define DRV_DEVICE_FIELDS struct virtio_blk *blk;
+#include "virtio_test_driver.h"
 
 static struct drv drivers[MAX_DRIVERS];
 static unsigned int num_drivers;
-
-static void *gpa(uint64_t off)
-{
-	cr_assert_lt(off, RAM_SIZE);
-	return ram + off;
-}
-
-/* 64-byte aligned scratch, reused round-robin (tests finish in time). */
-static uint64_t scratch(size_t len)
-{
-	uint64_t off;
-
-	len = (len + 63) & ~(size_t)63;
-	if (scratch_next + len > SCRATCH_END)
-		scratch_next = SCRATCH_AREA;
-	off = scratch_next;
-	scratch_next += len;
-	return off;
-}
-
-static void fake_notify_queue(struct virtio_dev *vdev, unsigned int q)
-{
-	struct drv *d = vdev->transport;
-
-	d->irqs++;
-	evloop_stop(&loop);
-}
-
-static void fake_notify_config(struct virtio_dev *vdev)
-{
-	struct drv *d = vdev->transport;
-
-	d->config_irqs++;
-	evloop_stop(&loop);
-}
-
-static const struct virtio_transport_ops fake_tops = {
-	.notify_queue = fake_notify_queue,
-	.notify_config = fake_notify_config,
-};
-
-/* Stops the loop every few ms so waits can check their condition. */
-static void tick_cb(struct evloop_source *src, int res)
-{
-	evloop_drain_eventfd(src->fd);
-	evloop_stop(&loop);
-}
 
 static void make_image(const char *path_template, off_t size)
 {
@@ -188,164 +130,6 @@ static struct drv *drv_new(bool readonly, const char *serial,
 	snprintf(o.path, sizeof(o.path), "%s", image);
 	snprintf(o.serial, sizeof(o.serial), "%s", serial);
 	return drv_new_opts(&o);
-}
-
-static uint64_t offered_features(struct drv *d)
-{
-	return virtio_device_features(d->vdev, 0) |
-	       (uint64_t)virtio_device_features(d->vdev, 1) << 32;
-}
-
-/* The driver side of 3.1.1, then DRIVER_OK with @nq queues of @size. */
-static void drv_start(struct drv *d, uint64_t want, unsigned int nq,
-		      uint16_t size)
-{
-	struct virtio_dev *vdev = d->vdev;
-	uint8_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-
-	cr_assert_leq(nq, MAX_TEST_QUEUES);
-	virtio_set_status(vdev, VIRTIO_STATUS_ACKNOWLEDGE);
-	virtio_set_status(vdev, s);
-	d->features = offered_features(d) & want;
-	virtio_set_driver_features(vdev, 0, (uint32_t)d->features);
-	virtio_set_driver_features(vdev, 1, (uint32_t)(d->features >> 32));
-	s |= VIRTIO_STATUS_FEATURES_OK;
-	virtio_set_status(vdev, s);
-	cr_assert(virtio_get_status(vdev) & VIRTIO_STATUS_FEATURES_OK);
-
-	for (unsigned int q = 0; q < nq; q++) {
-		struct test_queue *t = &d->tq[q];
-
-		memset(t, 0, sizeof(*t));
-		t->ring = RING_AREA +
-			  (d->index * MAX_TEST_QUEUES + q) * RING_STRIDE;
-		t->size = size;
-		memset(gpa(t->ring), 0, RING_STRIDE);
-		pthread_mutex_lock(&vdev->lock);
-		vdev->vqs[q].desc_addr = RAM_BASE + t->ring + DESC_OFF;
-		vdev->vqs[q].avail_addr = RAM_BASE + t->ring + AVAIL_OFF;
-		vdev->vqs[q].used_addr = RAM_BASE + t->ring + USED_OFF;
-		vdev->qcfg[q].size = size;
-		vdev->qcfg[q].ready = true;
-		pthread_mutex_unlock(&vdev->lock);
-	}
-	s |= VIRTIO_STATUS_DRIVER_OK;
-	virtio_set_status(vdev, s);
-	cr_assert_eq(virtio_get_status(vdev), s);
-}
-
-struct seg {
-	uint64_t off;
-	uint32_t len;
-	bool write;
-};
-
-static volatile uint16_t *avail_ring(struct drv *d, unsigned int q)
-{
-	return gpa(d->tq[q].ring + AVAIL_OFF);
-}
-
-static volatile uint16_t *used_ring(struct drv *d, unsigned int q)
-{
-	return gpa(d->tq[q].ring + USED_OFF);
-}
-
-static uint16_t used_idx(struct drv *d, unsigned int q)
-{
-	return le16toh(__atomic_load_n(&used_ring(d, q)[1], __ATOMIC_ACQUIRE));
-}
-
-static void drv_publish(struct drv *d, unsigned int q, uint16_t head)
-{
-	struct test_queue *t = &d->tq[q];
-	volatile uint16_t *avail = avail_ring(d, q);
-
-	avail[2 + t->avail_idx % t->size] = htole16(head);
-	t->avail_idx++;
-	__atomic_store_n(&avail[1], htole16(t->avail_idx), __ATOMIC_RELEASE);
-}
-
-static void fill_desc(struct virtq_desc *table, uint16_t idx,
-		      const struct seg *s, bool more, uint16_t next)
-{
-	table[idx].addr = htole64(RAM_BASE + s->off);
-	table[idx].len = htole32(s->len);
-	table[idx].flags = htole16((s->write ? VIRTQ_DESC_F_WRITE : 0) |
-				   (more ? VIRTQ_DESC_F_NEXT : 0));
-	table[idx].next = htole16(next);
-}
-
-/* A chain of @n descriptors in the table; returns its head. */
-static uint16_t drv_add(struct drv *d, unsigned int q, const struct seg *segs,
-			unsigned int n)
-{
-	struct test_queue *t = &d->tq[q];
-	struct virtq_desc *desc = gpa(t->ring + DESC_OFF);
-	uint16_t head = t->next_desc % t->size;
-
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t idx = (t->next_desc + i) % t->size;
-
-		fill_desc(desc, idx, &segs[i], i + 1 < n, (idx + 1) % t->size);
-	}
-	t->next_desc += n;
-	drv_publish(d, q, head);
-	return head;
-}
-
-/* One descriptor pointing at an indirect table of @n (2.7.5.3). */
-static uint16_t drv_add_indirect(struct drv *d, unsigned int q,
-				 const struct seg *segs, unsigned int n)
-{
-	struct test_queue *t = &d->tq[q];
-	struct virtq_desc *desc = gpa(t->ring + DESC_OFF);
-	uint64_t table_off = scratch(n * sizeof(struct virtq_desc));
-	struct virtq_desc *table = gpa(table_off);
-	uint16_t head = t->next_desc++ % t->size;
-
-	for (unsigned int i = 0; i < n; i++)
-		fill_desc(table, i, &segs[i], i + 1 < n, i + 1);
-	desc[head].addr = htole64(RAM_BASE + table_off);
-	desc[head].len = htole32(n * sizeof(struct virtq_desc));
-	desc[head].flags = htole16(VIRTQ_DESC_F_INDIRECT);
-	desc[head].next = 0;
-	drv_publish(d, q, head);
-	return head;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Run the loop until @n more used entries are on queue @q. */
-static void drv_wait(struct drv *d, unsigned int q, uint16_t n)
-{
-	double deadline = now() + WAIT_SECONDS;
-
-	while ((uint16_t)(used_idx(d, q) - d->tq[q].used_seen) < n) {
-		cr_assert_lt(now(), deadline, "timed out waiting for %u used",
-			     n);
-		cr_assert_eq(evloop_run(&loop), 0);
-	}
-}
-
-/* Take the next used entry, as a driver with EVENT_IDX would. */
-static void drv_take_used(struct drv *d, unsigned int q, uint32_t *id,
-			  uint32_t *len)
-{
-	struct test_queue *t = &d->tq[q];
-	volatile uint32_t *elem = (volatile uint32_t *)&used_ring(
-		d, q)[2 + 4 * (t->used_seen % t->size)];
-
-	*id = le32toh(elem[0]);
-	*len = le32toh(elem[1]);
-	t->used_seen++;
-	/* used_event: interrupt me on the next one. */
-	avail_ring(d, q)[2 + t->size] = htole16(t->used_seen);
 }
 
 static void run_until_idle(struct drv *d)
@@ -720,7 +504,7 @@ Test(virtio_blk, write_then_read_back_several_mib)
 	static uint8_t file_copy[BULK_SIZE];
 	uint64_t sum;
 
-	drv_start(d, ALL_FEATURES, 1, 256);
+	drv_start_queues(d, ALL_FEATURES, 1, 256);
 	fill_pattern(gpa(SRC_AREA), BULK_SIZE, 0x5eed);
 	memset(gpa(DST_AREA), 0, BULK_SIZE);
 	sum = fnv1a(gpa(SRC_AREA), BULK_SIZE);
@@ -769,7 +553,7 @@ Test(virtio_blk, flush_completes_ok)
 	struct drv *d = drv_new(false, "", 1);
 	uint32_t len;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	cr_assert_eq(finish(d, 0,
 			    submit_rw(d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0),
 			    &len),
@@ -801,9 +585,9 @@ Test(virtio_blk, get_id_returns_the_serial_nul_padded)
 	struct drv *full = drv_new(false, "ABCDEFGHIJKLMNOPQRST", 1);
 	struct drv *none = drv_new(false, "", 1);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
-	drv_start(full, ALL_FEATURES, 1, 64);
-	drv_start(none, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(full, ALL_FEATURES, 1, 64);
+	drv_start_queues(none, ALL_FEATURES, 1, 64);
 	check_get_id(d, "nestbox-disk-7");
 	check_get_id(full, "ABCDEFGHIJKLMNOPQRST");
 	check_get_id(none, "");
@@ -829,7 +613,7 @@ Test(virtio_blk, discard_zeroes_the_range)
 	struct drv *d = drv_new(false, "", 1);
 	uint8_t *src = gpa(SRC_AREA), *dst = gpa(DST_AREA);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	write_pattern(d, 64, 64 << 10, 1);
 	/* 8 KiB from the 16th sector of the written range. */
 	cr_assert_eq(do_segment(d, VIRTIO_BLK_T_DISCARD, 64 + 16, 16, 0),
@@ -846,7 +630,7 @@ Test(virtio_blk, write_zeroes_with_and_without_unmap)
 	struct drv *d = drv_new(false, "", 1);
 	uint8_t *src = gpa(SRC_AREA), *dst = gpa(DST_AREA);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	write_pattern(d, 0, 64 << 10, 2);
 	cr_assert_eq(do_segment(d, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0),
 		     VIRTIO_BLK_S_OK);
@@ -871,7 +655,7 @@ Test(virtio_blk, discard_and_write_zeroes_refuse_bad_segments)
 	struct seg segs[3];
 	struct req r;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	/* 5.2.6.2: UNMAP on a discard, or an unknown flag: UNSUPP. */
 	cr_assert_eq(do_segment(d, VIRTIO_BLK_T_DISCARD, 0, 8,
 				VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
@@ -905,7 +689,7 @@ Test(virtio_blk, readonly_refuses_writes_and_discards)
 	fill_pattern(before, sizeof(before), 3);
 	pwrite_image(0, before, sizeof(before));
 	d = drv_new(true, "", 1);
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	cr_assert(d->features & (1ULL << VIRTIO_BLK_F_RO));
 
 	fill_pattern(gpa(SRC_AREA), 4096, 4);
@@ -927,7 +711,7 @@ Test(virtio_blk, out_of_range_and_overflowing_sectors_fail_alone)
 {
 	struct drv *d = drv_new(false, "", 1);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	cr_assert_eq(do_rw(d, VIRTIO_BLK_T_IN, IMAGE_SECTORS, DST_AREA, 512, 1),
 		     VIRTIO_BLK_S_IOERR);
 	cr_assert_eq(
@@ -963,7 +747,7 @@ Test(virtio_blk, unknown_types_are_unsupported)
 	struct drv *d = drv_new(false, "", 1);
 	uint32_t len;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	cr_assert_eq(finish(d, 0, submit_rw(d, 0, 99, 0, 0, 0, 0), &len),
 		     VIRTIO_BLK_S_UNSUPP);
 	cr_assert_eq(len, 1);
@@ -985,7 +769,7 @@ Test(virtio_blk, features_the_driver_did_not_take)
 					 (1ULL << VIRTIO_F_EVENT_IDX) |
 					 (1ULL << VIRTIO_F_INDIRECT_DESC));
 
-	drv_start(d, want, 1, 16);
+	drv_start_queues(d, want, 1, 16);
 	/* No FLUSH negotiated: writes are stable on completion, still work. */
 	write_pattern(d, 8, 8192, 5);
 	cr_assert_eq(do_segment(d, VIRTIO_BLK_T_WRITE_ZEROES, 10, 2, 0),
@@ -999,7 +783,8 @@ Test(virtio_blk, features_the_driver_did_not_take)
 		     VIRTIO_BLK_S_UNSUPP);
 	assert_live(d);
 
-	drv_start(plain, want & ~(1ULL << VIRTIO_BLK_F_WRITE_ZEROES), 1, 16);
+	drv_start_queues(plain, want & ~(1ULL << VIRTIO_BLK_F_WRITE_ZEROES), 1,
+			 16);
 	cr_assert_eq(do_segment(plain, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0),
 		     VIRTIO_BLK_S_UNSUPP);
 }
@@ -1016,7 +801,7 @@ Test(virtio_blk, write_zeroes_falls_back_to_a_hole_without_zero_range)
 	unlink(image);
 	make_image("/dev/shm/nestbox-blk-XXXXXX", IMAGE_SIZE);
 	d = drv_new(false, "", 1);
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	write_pattern(d, 0, 16384, 12);
 	cr_assert_eq(do_segment(d, VIRTIO_BLK_T_WRITE_ZEROES, 8, 8, 0),
 		     VIRTIO_BLK_S_OK);
@@ -1038,7 +823,7 @@ Test(virtio_blk, header_split_across_descriptors)
 	struct seg segs[5];
 	struct req r;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	fill_pattern(gpa(SRC_AREA), 4096, 6);
 	/* Write: header as 10 + 6 bytes. */
 	r.status = new_status();
@@ -1078,7 +863,7 @@ Test(virtio_blk, multiqueue_serves_every_queue)
 	struct drv *d = drv_new(false, "", 2);
 	struct req r;
 
-	drv_start(d, ALL_FEATURES, 2, 32);
+	drv_start_queues(d, ALL_FEATURES, 2, 32);
 	cr_assert(d->features & (1ULL << VIRTIO_BLK_F_MQ));
 	fill_pattern(gpa(SRC_AREA), 8192, 7);
 	r = submit_rw(d, 1, VIRTIO_BLK_T_OUT, 100, SRC_AREA, 8192, 3);
@@ -1092,7 +877,7 @@ Test(virtio_blk, short_host_read_is_ioerr)
 {
 	struct drv *d = drv_new(false, "", 1);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	/* The image shrinks behind the device's back. */
 	cr_assert_eq(truncate(image, IMAGE_SIZE / 2), 0);
 	cr_assert_eq(
@@ -1127,8 +912,8 @@ Test(virtio_blk, missing_status_byte_breaks_only_that_device)
 	struct seg seg = { put_hdr(VIRTIO_BLK_T_IN, 0), 16, false };
 	struct req r;
 
-	drv_start(bad, ALL_FEATURES, 1, 64);
-	drv_start(good, ALL_FEATURES, 1, 64);
+	drv_start_queues(bad, ALL_FEATURES, 1, 64);
+	drv_start_queues(good, ALL_FEATURES, 1, 64);
 	drv_add(bad, 0, &seg, 1); /* header only: nowhere to put a status */
 	virtio_kick(bad->vdev, 0);
 	wait_needs_reset(bad);
@@ -1153,7 +938,7 @@ Test(virtio_blk, missing_status_byte_breaks_only_that_device)
 	/* A reset brings it back. */
 	virtio_set_status(bad->vdev, 0);
 	cr_assert_eq(virtio_get_status(bad->vdev), 0);
-	drv_start(bad, ALL_FEATURES, 1, 64);
+	drv_start_queues(bad, ALL_FEATURES, 1, 64);
 	cr_assert_eq(do_simple(bad, VIRTIO_BLK_T_FLUSH, 0), VIRTIO_BLK_S_OK);
 }
 
@@ -1165,7 +950,7 @@ Test(virtio_blk, short_header_needs_reset)
 		{ new_status(), 1, true },
 	};
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	drv_add(d, 0, segs, 2);
 	virtio_kick(d->vdev, 0);
 	wait_needs_reset(d);
@@ -1177,7 +962,7 @@ Test(virtio_blk, malformed_ring_needs_reset)
 {
 	struct drv *d = drv_new(false, "", 1);
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	drv_publish(d, 0, 1000); /* a head beyond the queue */
 	virtio_kick(d->vdev, 0);
 	wait_needs_reset(d);
@@ -1200,7 +985,7 @@ Test(virtio_blk, reset_with_request_in_flight_leaves_guest_memory_alone)
 	static uint8_t ring_copy[RING_STRIDE];
 	struct req r;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	fill_pattern(gpa(SRC_AREA), 8192, 9);
 	r = submit_rw(d, 0, VIRTIO_BLK_T_OUT, 0, SRC_AREA, 8192, 2);
 	notify_now(d, 0); /* popped and prepared; the kernel has not seen it */
@@ -1208,7 +993,7 @@ Test(virtio_blk, reset_with_request_in_flight_leaves_guest_memory_alone)
 
 	/* The driver resets and sets the device up again, same rings. */
 	virtio_set_status(d->vdev, 0);
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	memcpy(ring_copy, gpa(d->tq[0].ring), RING_STRIDE);
 
 	run_until_idle(d); /* the orphan's completion arrives */
@@ -1229,7 +1014,7 @@ Test(virtio_blk, in_flight_requests_are_bounded_by_the_queue_size)
 	uint32_t id, len;
 	unsigned int seen[2] = { 0 };
 
-	drv_start(d, ALL_FEATURES, 1, 2);
+	drv_start_queues(d, ALL_FEATURES, 1, 2);
 	fill_pattern(gpa(SRC_AREA), 8192, 10);
 	pwrite_image(0, gpa(SRC_AREA), 8192);
 	for (int i = 0; i < 2; i++) {
@@ -1285,7 +1070,7 @@ Test(virtio_blk, full_submission_queue_defers_and_never_drops)
 	uint32_t id, len;
 	bool seen_a = false, seen_b = false;
 
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	a = submit_rw(d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0);
 	notify_now(d, 0);
 	/* Other users fill the ring, and the kernel takes nothing for now. */
@@ -1378,7 +1163,7 @@ Test(virtio_blk, resets_from_a_vcpu_race_completions_safely)
 	/* This thread plays the vCPU: kicks and resets at random moments. */
 	for (int round = 0; round < ROUNDS; round++) {
 		/* 16 requests of up to 6 descriptors fit 128. */
-		drv_start(d, ALL_FEATURES, 1, 128);
+		drv_start_queues(d, ALL_FEATURES, 1, 128);
 		for (int i = 0; i < PER_ROUND; i++) {
 			reqs[round][i] = submit_rw(
 				d, 0, VIRTIO_BLK_T_IN, i * (LEN / 512),
@@ -1391,7 +1176,7 @@ Test(virtio_blk, resets_from_a_vcpu_race_completions_safely)
 		virtio_set_status(d->vdev, 0);
 		note_orphans(d, reqs[round], PER_ROUND, orphan[round]);
 	}
-	drv_start(d, ALL_FEATURES, 1, 64);
+	drv_start_queues(d, ALL_FEATURES, 1, 64);
 	memset(gpa(DST_AREA), 0, LEN);
 	r = submit_rw(d, 0, VIRTIO_BLK_T_IN, 0, DST_AREA, LEN, 3);
 	virtio_kick(d->vdev, 0);

@@ -19,6 +19,7 @@ static struct guest_mem mem;
 static struct evloop loop;
 
 #define QSIZE 16 /* the driver's QueueNum */
+#include "virtio_test_ring.h"
 
 /* Stops come only from inside a pump: none is left over for the next. */
 static bool pumping;
@@ -88,11 +89,6 @@ static void teardown(void)
 	evloop_destroy(&loop);
 }
 
-static void *gpa(uint64_t a)
-{
-	return ram + (a - RAM_BASE);
-}
-
 /* Run the loop until an interrupt or rx_ready (suite timeout otherwise). */
 static void pump(void)
 {
@@ -102,47 +98,6 @@ static void pump(void)
 }
 
 /* ---- the driver's side of one split virtqueue ---- */
-
-struct ring {
-	uint64_t desc, avail, used, buf;
-	uint16_t avail_idx;
-};
-
-static struct ring ring_at(uint64_t base)
-{
-	return (struct ring){ base, base + 0x1000, base + 0x2000, base + 0x3000,
-			      0 };
-}
-
-static void set_desc(uint64_t table, uint16_t di, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	struct virtq_desc *d = gpa(table + sizeof(*d) * di);
-
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
-}
-
-static void add_buf(struct ring *r, uint16_t di, uint64_t addr, uint32_t len,
-		    uint16_t flags, uint16_t next)
-{
-	set_desc(r->desc, di, addr, len, flags, next);
-}
-
-static void publish(struct ring *r, uint16_t head)
-{
-	uint16_t *avail = gpa(r->avail);
-
-	avail[2 + r->avail_idx % QSIZE] = head;
-	__atomic_store_n(&avail[1], ++r->avail_idx, __ATOMIC_RELEASE);
-}
-
-static uint16_t used_idx(const struct ring *r)
-{
-	return ((uint16_t *)gpa(r->used))[1];
-}
 
 static uint16_t used_flags(const struct ring *r)
 {
@@ -172,16 +127,6 @@ static uint64_t put_text(uint64_t addr, const char *s)
 }
 
 /* ---- MMIO ---- */
-
-static uint32_t mrd(struct virtio_mmio *m, uint64_t off)
-{
-	return virtio_mmio_ops.read(m, off, 4);
-}
-
-static void mwr(struct virtio_mmio *m, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(m, off, v, 4);
-}
 
 static uint16_t cfg16(struct virtio_mmio *m, uint64_t off)
 {

@@ -22,6 +22,9 @@ static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static struct guest_mem mem;
 static struct evloop loop;
 
+#define QSIZE 16 /* the driver's QueueNum */
+#include "virtio_test_ring.h"
+
 struct irq_log {
 	int spi_level;
 	int spi_raises;
@@ -56,47 +59,6 @@ static void teardown(void)
 	evloop_destroy(&loop);
 }
 
-static void *gpa(uint64_t a)
-{
-	return ram + (a - RAM_BASE);
-}
-
-/* Rings of a 16-entry queue at fixed places in the fake RAM. */
-struct ring {
-	uint64_t desc, avail, used, buf;
-	uint16_t avail_idx;
-};
-
-static struct ring ring_at(uint64_t base)
-{
-	return (struct ring){ base, base + 0x1000, base + 0x2000, base + 0x3000,
-			      0 };
-}
-
-static void add_buf(struct ring *r, uint16_t di, uint64_t addr, uint32_t len,
-		    uint16_t flags, uint16_t next)
-{
-	struct virtq_desc *d = gpa(r->desc + 16 * di);
-
-	d->addr = addr;
-	d->len = len;
-	d->flags = flags;
-	d->next = next;
-}
-
-static void publish(struct ring *r, uint16_t head)
-{
-	uint16_t *avail = gpa(r->avail);
-
-	avail[2 + r->avail_idx % 16] = head;
-	__atomic_store_n(&avail[1], ++r->avail_idx, __ATOMIC_RELEASE);
-}
-
-static uint16_t used_idx(struct ring *r)
-{
-	return ((uint16_t *)gpa(r->used))[1];
-}
-
 /* Run the loop until something interrupts the driver (suite timeout). */
 static void pump(void)
 {
@@ -104,16 +66,6 @@ static void pump(void)
 }
 
 /* ---- MMIO ---- */
-
-static uint32_t mrd(struct virtio_mmio *m, uint64_t off)
-{
-	return virtio_mmio_ops.read(m, off, 4);
-}
-
-static void mwr(struct virtio_mmio *m, uint64_t off, uint32_t v)
-{
-	virtio_mmio_ops.write(m, off, v, 4);
-}
 
 static void mmio_driver_init(struct virtio_mmio *m, struct ring *r)
 {

@@ -150,7 +150,7 @@ system_versions_from() {
 		!intable { next }
 		/^ (\*\*\*|   ) [^ ]/ { ver = $0; sub(/^ [* ]+/, "", ver); sub(/ .*/, "", ver); next }
 		/^        [0-9]+ / {
-			# "500 http://host/debian bookworm-security/main arm64 Packages"
+			# "500 <archive URI> bookworm-security/main arm64 Packages"
 			split($3, a, "/")
 			if (index(suites, " " a[1] " ") && !(ver in seen)) { seen[ver] = 1; print ver }
 		}'

@@ -183,11 +183,10 @@ static uint8_t handle_attach(struct virtio_iommu *v, const struct req_attach *r)
 /* 5.13.6.4 DETACH */
 static uint8_t handle_detach(struct virtio_iommu *v, const struct req_detach *r)
 {
-	struct virtio_iommu_endpoint *ep;
+	/* 5.13.6.4: the device MUST ignore reserved. */
+	struct virtio_iommu_endpoint *ep =
+		find_endpoint(v, le32toh(r->endpoint));
 
-	if (!all_zero(r->reserved, sizeof(r->reserved)))
-		return VIRTIO_IOMMU_S_INVAL;
-	ep = find_endpoint(v, le32toh(r->endpoint));
 	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (!ep->domain || ep->domain->id != le32toh(r->domain))
@@ -237,6 +236,10 @@ static uint8_t handle_map(struct virtio_iommu *v, const struct req_map *r)
 	if (!(flags & VIRTIO_IOMMU_MAP_F_MMIO) &&
 	    (span == UINT64_MAX || !gmem_ptr(v->mem, phys, span + 1)))
 		return VIRTIO_IOMMU_S_FAULT;
+	/* 5.13.6.8.1: a MAP overlapping a RESV_MEM region is refused. */
+	for (unsigned int i = 0; i < v->nr_resv; i++)
+		if (start <= v->resv[i].end && v->resv[i].start <= end)
+			return VIRTIO_IOMMU_S_INVAL;
 	err = iova_tree_insert(&d->mappings, start, end, phys, flags);
 	switch (err) {
 	case 0:
@@ -303,16 +306,16 @@ static uint8_t handle_probe(struct virtio_iommu *v, const struct req_probe *r,
 			    const struct virtq_elem *e)
 {
 	uint8_t props[VIRTIO_IOMMU_PROBE_SIZE] = { 0 };
+	uint64_t props_len = e->in_len - sizeof(struct req_tail);
 	size_t off = 0;
 
+	/* The device MUST ignore reserved. */
 	if (!negotiated(v, VIRTIO_IOMMU_F_PROBE))
 		return VIRTIO_IOMMU_S_UNSUPP;
-	if (!all_zero(r->reserved, sizeof(r->reserved)))
-		return VIRTIO_IOMMU_S_INVAL;
 	if (!find_endpoint(v, le32toh(r->endpoint)))
 		return VIRTIO_IOMMU_S_NOENT;
-	/* The properties buffer is probe_size bytes before the tail. */
-	if (e->in_len != VIRTIO_IOMMU_PROBE_SIZE + sizeof(struct req_tail))
+	/* A properties list smaller than probe_size gets no property. */
+	if (props_len < VIRTIO_IOMMU_PROBE_SIZE)
 		return VIRTIO_IOMMU_S_INVAL;
 	for (unsigned int i = 0; i < v->nr_resv; i++) {
 		struct probe_resv_mem p = {
@@ -326,12 +329,23 @@ static uint8_t handle_probe(struct virtio_iommu *v, const struct req_probe *r,
 		memcpy(props + off, &p, sizeof(p));
 		off += sizeof(p);
 	}
+	/* Then zeroes (a NONE property) up to the tail. */
 	write_in(e, 0, props, sizeof(props));
+	memset(props, 0, sizeof(props));
+	for (uint64_t at = sizeof(props); at < props_len; at += sizeof(props))
+		write_in(e, at, props,
+			 props_len - at < sizeof(props) ? props_len - at
+							: sizeof(props));
 	return VIRTIO_IOMMU_S_OK;
 }
 
-static uint8_t handle_request(struct virtio_iommu *v,
-			      const struct virtq_elem *e, uint8_t type)
+/*
+ * Returns the status, or -EINVAL when the request cannot be parsed
+ * (unknown type, too short for its type): 5.13.6 says such buffers go
+ * back unwritten, with used length 0.
+ */
+static int handle_request(struct virtio_iommu *v, const struct virtq_elem *e,
+			  uint8_t type)
 {
 	union {
 		struct req_attach attach;
@@ -359,20 +373,14 @@ static uint8_t handle_request(struct virtio_iommu *v,
 		want = sizeof(body.probe);
 		break;
 	default:
-		return VIRTIO_IOMMU_S_UNSUPP;
+		return -EINVAL;
 	}
 	if ((type == VIRTIO_IOMMU_T_MAP || type == VIRTIO_IOMMU_T_UNMAP) &&
 	    !negotiated(v, VIRTIO_IOMMU_F_MAP_UNMAP))
 		return VIRTIO_IOMMU_S_UNSUPP;
-	/* A device-readable part too short for its request: the driver and
-	 * device disagree on the layout, a communication error. */
 	if (iov_to_buf(e->iov, e->out_num, sizeof(struct req_head), &body,
 		       want) != want)
-		return VIRTIO_IOMMU_S_IOERR;
-	/* Only PROBE has writable bytes before the tail. */
-	if (type != VIRTIO_IOMMU_T_PROBE &&
-	    e->in_len != sizeof(struct req_tail))
-		return VIRTIO_IOMMU_S_IOERR;
+		return -EINVAL;
 
 	switch (type) {
 	case VIRTIO_IOMMU_T_ATTACH:
@@ -394,20 +402,24 @@ static void process_request(struct virtio_iommu *v, struct virtq *vq,
 	struct req_head head;
 	struct req_tail tail = { 0 };
 
-	/* No room for the tail: no way to answer, hand the buffer back. */
-	if (e->in_len < sizeof(tail)) {
+	int status = -EINVAL;
+
+	/* The tail is the last 4 writable bytes (PROBE has its properties
+	 * before it; other requests have nothing else). */
+	if (e->in_len >= sizeof(tail) &&
+	    iov_to_buf(e->iov, e->out_num, 0, &head, sizeof(head)) ==
+		    sizeof(head))
+		status = handle_request(v, e, head.type);
+	if (status < 0) {
 		pr_warn_once(
 			v->warned,
-			"%s: request without room for a status (%llu bytes)",
-			v->vdev.label, (unsigned long long)e->in_len);
+			"%s: unparsable request (%llu readable, %llu writable bytes)",
+			v->vdev.label, (unsigned long long)e->out_len,
+			(unsigned long long)e->in_len);
 		virtq_push(vq, e, 0);
 		return;
 	}
-	if (iov_to_buf(e->iov, e->out_num, 0, &head, sizeof(head)) !=
-	    sizeof(head))
-		tail.status = VIRTIO_IOMMU_S_IOERR;
-	else
-		tail.status = handle_request(v, e, head.type);
+	tail.status = status;
 	write_in(e, e->in_len - sizeof(tail), &tail, sizeof(tail));
 	virtq_push(vq, e, e->in_len);
 }
@@ -435,11 +447,6 @@ static void virtio_iommu_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	virtio_queue_done(vdev, q);
 }
 
-static void config_reset(struct virtio_iommu *v)
-{
-	v->config.bypass = v->bypass_default;
-}
-
 static void virtio_iommu_config_write(struct virtio_dev *vdev, uint32_t off,
 				      const void *buf, uint32_t len)
 {
@@ -461,7 +468,7 @@ static void virtio_iommu_reset(struct virtio_dev *vdev)
 	for (unsigned int i = 0; i < VIRTIO_IOMMU_MAX_DOMAINS; i++)
 		if (v->domains[i].in_use)
 			free_domain(&v->domains[i]);
-	config_reset(v);
+	/* 5.13.4: bypass keeps its value across a device reset. */
 }
 
 static const struct virtio_dev_ops virtio_iommu_ops = {
@@ -654,7 +661,6 @@ int virtio_iommu_init(struct virtio_iommu *viommu, const struct guest_mem *mem,
 		return -EINVAL;
 	memset(viommu, 0, sizeof(*viommu));
 	viommu->mem = mem;
-	viommu->bypass_default = params->bypass;
 	viommu->config = (struct virtio_iommu_config){
 		.page_size_mask = htole64(VIRTIO_IOMMU_PAGE_SIZE),
 		.input_start = htole64(in_start),
@@ -662,8 +668,8 @@ int virtio_iommu_init(struct virtio_iommu *viommu, const struct guest_mem *mem,
 		.domain_start = htole32(dom_start),
 		.domain_end = htole32(dom_end),
 		.probe_size = htole32(VIRTIO_IOMMU_PROBE_SIZE),
+		.bypass = params->bypass,
 	};
-	config_reset(viommu);
 	if (params->msi_size) {
 		uint64_t end = params->msi_start + params->msi_size - 1;
 

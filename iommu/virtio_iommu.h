@@ -138,7 +138,6 @@ struct virtio_iommu {
 	struct virtio_dev vdev;
 	struct virtio_iommu_config config;
 	const struct guest_mem *mem;
-	bool bypass_default;
 
 	struct virtio_iommu_domain domains[VIRTIO_IOMMU_MAX_DOMAINS];
 	struct virtio_iommu_endpoint endpoints[VIRTIO_IOMMU_MAX_ENDPOINTS];

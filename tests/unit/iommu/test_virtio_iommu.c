@@ -143,6 +143,17 @@ static void setup_with(bool bypass)
 	driver_init(ALL_FEATURES);
 }
 
+/* Start again with a device built from @p (endpoint EP only). */
+static void reinit(const struct virtio_iommu_params *p)
+{
+	virtio_iommu_destroy(&viommu);
+	cr_assert_eq(virtio_iommu_init(&viommu, &mem, p), 0);
+	cr_assert_eq(virtio_iommu_add_endpoint(&viommu, EP), 0);
+	cr_assert_eq(virtio_mmio_init(&m, &viommu.vdev, &host, 0x0b000000, 16),
+		     0);
+	driver_init(ALL_FEATURES);
+}
+
 static void setup(void)
 {
 	setup_with(false);
@@ -362,8 +373,8 @@ Test(virtio_iommu, detach_statuses)
 	cr_assert_eq(detach(1, 77), VIRTIO_IOMMU_S_NOENT);
 	cr_assert_eq(detach(2, EP), VIRTIO_IOMMU_S_INVAL, "other domain");
 	r.reserved[7] = 1;
-	cr_assert_eq(submit(&r, sizeof(r)), VIRTIO_IOMMU_S_INVAL, "reserved");
-	cr_assert_eq(detach(1, EP), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(submit(&r, sizeof(r)), VIRTIO_IOMMU_S_OK,
+		     "5.13.6.4: reserved is ignored");
 	cr_assert_eq(map(1, 0, 0xfff, DMA_TARGET, RW), VIRTIO_IOMMU_S_OK,
 		     "EP2 keeps the domain alive");
 	cr_assert_eq(detach(1, EP2), VIRTIO_IOMMU_S_OK);
@@ -397,6 +408,10 @@ Test(virtio_iommu, map_statuses)
 		     VIRTIO_IOMMU_S_FAULT);
 	cr_assert_eq(map(1, 0x5000, 0x6fff, RAM_BASE + RAM_SIZE - 0x1000, RW),
 		     VIRTIO_IOMMU_S_FAULT);
+	/* RESV_MEM regions (the MSI doorbell) are not the guest's to map. */
+	cr_assert_eq(map(1, ITS_DOORBELL - 0x1000, ITS_DOORBELL + 0xfff,
+			 DMA_TARGET, RW),
+		     VIRTIO_IOMMU_S_INVAL);
 	/* ... MMIO ones (the ITS doorbell) need not. */
 	cr_assert_eq(map(1, 0x8000000, 0x8000fff, ITS_DOORBELL,
 			 VIRTIO_IOMMU_MAP_F_MMIO | VIRTIO_IOMMU_MAP_F_WRITE),
@@ -405,6 +420,13 @@ Test(virtio_iommu, map_statuses)
 
 Test(virtio_iommu, full_range_and_top_of_space_mappings)
 {
+	struct virtio_iommu_params no_resv = { 0 };
+
+	/* The doorbell's RESV_MEM region would refuse a full-range MAP. */
+	cr_assert_eq(attach(1, EP), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(map(1, 0, UINT64_MAX, 0, VIRTIO_IOMMU_MAP_F_MMIO),
+		     VIRTIO_IOMMU_S_INVAL);
+	reinit(&no_resv);
 	cr_assert_eq(attach(1, EP), VIRTIO_IOMMU_S_OK);
 	cr_assert_eq(map(1, 0, UINT64_MAX, 0, VIRTIO_IOMMU_MAP_F_MMIO),
 		     VIRTIO_IOMMU_S_OK);
@@ -430,12 +452,7 @@ Test(virtio_iommu, an_input_range_bounds_map)
 	struct virtio_iommu_params p = { .input_start = 0x1000,
 					 .input_end = 0xffffffff };
 
-	virtio_iommu_destroy(&viommu);
-	cr_assert_eq(virtio_iommu_init(&viommu, &mem, &p), 0);
-	cr_assert_eq(virtio_iommu_add_endpoint(&viommu, EP), 0);
-	cr_assert_eq(virtio_mmio_init(&m, &viommu.vdev, &host, 0x0b000000, 16),
-		     0);
-	driver_init(ALL_FEATURES);
+	reinit(&p);
 	cr_assert_eq(attach(1, EP), VIRTIO_IOMMU_S_OK);
 	cr_assert_eq(map(1, 0, 0xfff, DMA_TARGET, RW), VIRTIO_IOMMU_S_RANGE);
 	cr_assert_eq(map(1, 0xfffff000, 0x100000fff, DMA_TARGET, RW),
@@ -458,6 +475,14 @@ Test(virtio_iommu, unmap_never_splits_a_mapping)
 	cr_assert_not_null(as.ops->translate(&as, 0x2000, 8, DMA_READ, &chunk));
 	cr_assert_eq(unmap(1, 0x5000, 0x8fff), VIRTIO_IOMMU_S_OK, "empty");
 	cr_assert_eq(unmap(1, 0x2000, 0x1fff), VIRTIO_IOMMU_S_INVAL);
+	/* 5.13.6.6 lets the device refuse a non-zero reserved field. */
+	struct t_unmap r = { .type = VIRTIO_IOMMU_T_UNMAP,
+			     .domain = 1,
+			     .virt_end = 0x2fff,
+			     .reserved = { 1 } };
+
+	cr_assert_eq(submit(&r, sizeof(r)), VIRTIO_IOMMU_S_INVAL);
+	cr_assert_not_null(as.ops->translate(&as, 0x2000, 8, DMA_READ, &chunk));
 	cr_assert_eq(unmap(1, 0, 0x2fff), VIRTIO_IOMMU_S_OK);
 	cr_assert_null(as.ops->translate(&as, 0x2000, 8, DMA_READ, &chunk));
 }
@@ -535,29 +560,39 @@ Test(virtio_iommu, probe_reports_the_msi_doorbell_and_reserved_ranges)
 	r.endpoint = EP;
 	cr_assert_eq(submit_raw(&r, sizeof(r), 64), 64);
 	cr_assert_eq(p[60], VIRTIO_IOMMU_S_INVAL, "properties too small");
+	cr_assert_eq(p[0], 0xee, "and no property written");
+	/* reserved is ignored; a longer list is zero-filled to the tail. */
 	r.reserved[63] = 1;
-	cr_assert_eq(submit_raw(&r, sizeof(r), in), in);
-	cr_assert_eq(p[in - 4], VIRTIO_IOMMU_S_INVAL, "reserved");
+	cr_assert_eq(submit_raw(&r, sizeof(r), in + 600), in + 600);
+	cr_assert_eq(p[in + 596], VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(p[24], VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+	for (uint32_t i = 48; i < in + 596; i++)
+		cr_assert_eq(p[i], 0, "byte %u", i);
 }
 
-Test(virtio_iommu, malformed_requests_get_a_status_not_a_crash)
+/* 5.13.6: a request the device cannot parse goes back unwritten. */
+static void assert_returned_unwritten(uint32_t used, uint32_t in_len)
+{
+	cr_assert_eq(used, 0);
+	for (uint32_t i = 0; i < in_len; i++)
+		cr_assert_eq(((uint8_t *)gpa(REQ_IN))[i], 0xee);
+}
+
+Test(virtio_iommu, unparsable_requests_are_returned_unwritten)
 {
 	struct t_map r = { .type = VIRTIO_IOMMU_T_MAP, .domain = 1 };
 	uint8_t junk[8] = { 0x42 };
 
-	cr_assert_eq(submit(junk, sizeof(junk)), VIRTIO_IOMMU_S_UNSUPP);
-	cr_assert_eq(submit(&r, sizeof(r) - 1), VIRTIO_IOMMU_S_IOERR,
-		     "short MAP");
-	cr_assert_eq(submit(&r, 2), VIRTIO_IOMMU_S_IOERR, "short head");
-	cr_assert_eq(submit_raw(NULL, 0, 4), 4);
-	cr_assert_eq(*(uint8_t *)gpa(REQ_IN), VIRTIO_IOMMU_S_IOERR,
-		     "no readable part");
+	assert_returned_unwritten(submit_raw(junk, sizeof(junk), 4), 4);
+	assert_returned_unwritten(submit_raw(&r, sizeof(r) - 1, 4), 4);
+	assert_returned_unwritten(submit_raw(&r, 2, 4), 4);
+	assert_returned_unwritten(submit_raw(NULL, 0, 4), 4);
+	assert_returned_unwritten(submit_raw(&r, sizeof(r), 0), 0);
+	assert_returned_unwritten(submit_raw(&r, sizeof(r), 3), 3);
+	/* The tail is the last four writable bytes. */
 	cr_assert_eq(submit_raw(&r, sizeof(r), 8), 8);
-	cr_assert_eq(*(uint8_t *)gpa(REQ_IN + 4), VIRTIO_IOMMU_S_IOERR,
-		     "tail placed last, writable part too long");
-	/* No room for a status: handed back empty, the device lives on. */
-	cr_assert_eq(submit_raw(&r, sizeof(r), 0), 0);
-	cr_assert_eq(submit_raw(&r, sizeof(r), 3), 0);
+	cr_assert_eq(*(uint8_t *)gpa(REQ_IN + 4), VIRTIO_IOMMU_S_NOENT);
+	/* None of it broke the device. */
 	cr_assert_not(atomic_load(&viommu.vdev.broken));
 	cr_assert_eq(attach(1, EP), VIRTIO_IOMMU_S_OK);
 }
@@ -647,9 +682,9 @@ Test(virtio_iommu, unattached_endpoints_follow_config_bypass)
 		     gpa(DMA_TARGET));
 	cr_assert_null(as.ops->translate(&as, 0x1000, 8, DMA_READ, &chunk),
 		       "identity covers guest RAM only");
-	/* A reset brings back the configured default. */
+	/* 5.13.4: bypass survives a device reset. */
 	driver_init(ALL_FEATURES);
-	cr_assert_eq(mrd(&m, VIRTIO_MMIO_CONFIG + 36) & 0xff, 0);
+	cr_assert_eq(mrd(&m, VIRTIO_MMIO_CONFIG + 36) & 0xff, 1);
 	cr_assert_eq(virtio_iommu_endpoint_dma(&viommu, 77, &as), -ENOENT);
 }
 

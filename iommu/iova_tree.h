@@ -13,7 +13,7 @@
 /* Most mappings one domain may hold: a guest asking for more gets NOMEM. */
 #define IOVA_TREE_MAX_MAPPINGS 65536
 
-/* Mapping flags: the virtio-iommu MAP flags (virtio 1.2, 5.13.6.6). */
+/* Mapping flags: the virtio-iommu MAP flags (virtio 1.2, 5.13.6.5). */
 #define IOVA_MAP_READ  1u
 #define IOVA_MAP_WRITE 2u
 #define IOVA_MAP_MMIO  4u

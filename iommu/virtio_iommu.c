@@ -301,7 +301,7 @@ static size_t write_in(const struct virtq_elem *e, uint64_t off,
 	return done;
 }
 
-/* 5.13.6.8 PROBE: RESV_MEM properties, zero-filled up to probe_size. */
+/* 5.13.6.7 PROBE: RESV_MEM properties, zero-filled up to probe_size. */
 static uint8_t handle_probe(struct virtio_iommu *v, const struct req_probe *r,
 			    const struct virtq_elem *e)
 {

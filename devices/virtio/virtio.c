@@ -30,6 +30,25 @@ void virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 	}
 }
 
+void virtio_dev_set_dma(struct virtio_dev *vdev, const struct dma_space *dma)
+{
+	vdev->dma = *dma;
+	vdev->platform_dma = true;
+	vdev->device_features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+}
+
+int virtio_queue_pop(struct virtio_dev *vdev, unsigned int q,
+		     struct virtq_elem *elem)
+{
+	int r;
+
+	while ((r = virtq_pop(&vdev->vqs[q], elem)) == -EFAULT) {
+		atomic_fetch_add(&vdev->dma_faults, 1);
+		virtio_queue_done(vdev, q);
+	}
+	return r;
+}
+
 static void kick_cb(struct evloop_source *src, int res)
 {
 	struct virtio_queue_cfg *qc = src->opaque;
@@ -165,6 +184,15 @@ void virtio_set_status(struct virtio_dev *vdev, uint8_t status)
 		if ((vdev->driver_features & ~vdev->device_features) ||
 		    !(vdev->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
 			status &= ~VIRTIO_STATUS_FEATURES_OK;
+		if (vdev->platform_dma &&
+		    !(vdev->driver_features &
+		      (1ULL << VIRTIO_F_ACCESS_PLATFORM))) {
+			pr_warn_once(
+				vdev->warned,
+				"%s: the driver refused VIRTIO_F_ACCESS_PLATFORM; the device sits behind the vIOMMU and will not start (logged once)",
+				vdev->label);
+			status &= ~VIRTIO_STATUS_FEATURES_OK;
+		}
 	}
 	if ((status & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(old & VIRTIO_STATUS_DRIVER_OK)) {

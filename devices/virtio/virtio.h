@@ -88,6 +88,10 @@ struct virtio_dev {
 	struct virtq vqs[VIRTIO_MAX_QUEUES];
 	struct virtio_queue_cfg qcfg[VIRTIO_MAX_QUEUES];
 	struct dma_space dma;
+	/* Behind a vIOMMU: ACCESS_PLATFORM offered, and required. */
+	bool platform_dma;
+	/* Chains failed by the vIOMMU (virtq_pop() -EFAULT). */
+	atomic_uint_fast64_t dma_faults;
 
 	/* Set by virtio_device_error(); queue processing stops. */
 	atomic_bool broken;
@@ -96,6 +100,24 @@ struct virtio_dev {
 
 void virtio_dev_init(struct virtio_dev *vdev, const struct virtio_dev_ops *ops,
 		     void *priv, uint8_t *config, const struct guest_mem *mem);
+
+/*
+ * Put the device behind a vIOMMU: its DMA goes through @dma (copied), and
+ * it offers VIRTIO_F_ACCESS_PLATFORM. A driver that does not accept that
+ * feature would give the device physical addresses, around the IOMMU it
+ * was promised; FEATURES_OK is refused then (virtio 1.2, 6: the device
+ * may fail to operate). Before the driver starts only.
+ */
+void virtio_dev_set_dma(struct virtio_dev *vdev, const struct dma_space *dma);
+
+/*
+ * virtq_pop() for device models: a chain the vIOMMU refused (-EFAULT) has
+ * already gone back to the driver with length 0; interrupt the driver for
+ * it and take the next. Returns 1, 0 or -EINVAL like virtq_pop(). vdev->lock
+ * held.
+ */
+int virtio_queue_pop(struct virtio_dev *vdev, unsigned int q,
+		     struct virtq_elem *elem);
 
 /*
  * Create one kick eventfd per queue and watch them on @loop: a kick runs

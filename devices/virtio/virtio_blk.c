@@ -499,7 +499,7 @@ static void blk_process_queue(struct virtio_blk *blk, struct blk_queue *bq)
 				goto out;
 			}
 			req = blk_req_alloc(bq);
-			r = virtq_pop(vq, &req->elem);
+			r = virtio_queue_pop(vdev, bq->index, &req->elem);
 			if (r <= 0) {
 				blk_req_free(req);
 				if (!r)

@@ -75,7 +75,7 @@ static void console_transmit(struct virtio_console *c)
 
 	do {
 		virtq_disable_notify(vq);
-		while ((r = virtq_pop(vq, e)) > 0) {
+		while ((r = virtio_queue_pop(vdev, VIRTIO_CONSOLE_TX_QUEUE, e)) > 0) {
 			/* 5.3.6.1: transmit buffers are device-readable. */
 			if (e->in_num) {
 				virtio_device_error(
@@ -189,7 +189,7 @@ size_t virtio_console_receive(struct virtio_console *c, const uint8_t *buf,
 			virtio_kick(vdev, VIRTIO_CONSOLE_RX_QUEUE);
 			break;
 		}
-		r = virtq_pop(vq, e);
+		r = virtio_queue_pop(vdev, VIRTIO_CONSOLE_RX_QUEUE, e);
 		if (r == 0) {
 			/*
 			 * Out of buffers: ask for a kick when the driver

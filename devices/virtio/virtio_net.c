@@ -351,7 +351,7 @@ static void net_tx_process(struct virtio_net *net)
 				goto out;
 			}
 			req = net_tx_alloc(net);
-			r = virtq_pop(vq, &req->elem);
+			r = virtio_queue_pop(vdev, VIRTIO_NET_TXQ, &req->elem);
 			if (r <= 0) {
 				net_tx_free(req);
 				if (!r)
@@ -410,7 +410,7 @@ static int net_rx_take_chain(struct virtio_net *net)
 
 	for (;;) {
 		virtq_disable_notify(vq);
-		r = virtq_pop(vq, e);
+		r = virtio_queue_pop(vdev, VIRTIO_NET_RXQ, e);
 		if (r)
 			break;
 		/* Buffers that came in before re-enabling: pop again. */

@@ -36,7 +36,7 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned int q)
 
 	do {
 		virtq_disable_notify(vq);
-		while ((r = virtq_pop(vq, e)) > 0) {
+		while ((r = virtio_queue_pop(vdev, q, e)) > 0) {
 			uint32_t n = fill(e);
 
 			rng->bytes_served += n;

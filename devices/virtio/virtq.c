@@ -13,6 +13,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <string.h>
 
 #include "../../vmm/log.h"
 
@@ -218,7 +219,8 @@ static int virtq_map_buffer(struct virtq *vq, struct virtq_chain *chain,
 		pr_debug(
 			"virtq: buffer 0x%llx+0x%x (head %u) is not mappable: %d",
 			(unsigned long long)d->addr, d->len, elem->head, n);
-		return -EINVAL;
+		/* Translated: the IOMMU said no; that fails this request. */
+		return vq->dma->ops ? -EFAULT : -EINVAL;
 	}
 	chain->num_iov += n;
 	if (writable) {
@@ -277,6 +279,37 @@ static int virtq_walk(struct virtq *vq, struct virtq_chain *chain,
 }
 
 /*
+ * An indirect table that a vIOMMU maps onto pieces of guest memory that
+ * are not adjacent (legal: only its IOVA range is contiguous). Copy it
+ * once into a bounce table and walk the copy, which also keeps the walk
+ * safe from the driver rewriting the table meanwhile.
+ */
+static int virtq_walk_indirect_split(struct virtq *vq,
+				     struct virtq_chain *chain,
+				     const struct virtq_desc *d,
+				     unsigned int num)
+{
+	struct virtq_desc bounce[VIRTQ_SIZE_MAX];
+	struct iovec seg[VIRTQ_INDIRECT_MAX_SEGS];
+	uint8_t *dst = (uint8_t *)bounce;
+	int n;
+
+	n = dma_map_sg(vq->dma, d->addr, d->len, DMA_READ, seg,
+		       VIRTQ_INDIRECT_MAX_SEGS);
+	if (n < 0) {
+		pr_debug(
+			"virtq: indirect table 0x%llx+0x%x is not mappable (head %u)",
+			(unsigned long long)d->addr, d->len, chain->elem->head);
+		return -EFAULT;
+	}
+	for (int i = 0; i < n; i++) {
+		memcpy(dst, seg[i].iov_base, seg[i].iov_len);
+		dst += seg[i].iov_len;
+	}
+	return virtq_walk(vq, chain, bounce, num, 0, true);
+}
+
+/*
  * 2.7.5.3.2: the table's chain starts at its entry 0; the WRITE flag of the
  * descriptor pointing to the table is ignored.
  */
@@ -311,6 +344,8 @@ static int virtq_walk_indirect(struct virtq *vq, struct virtq_chain *chain,
 		return -EINVAL;
 	}
 	table = dma_map_contig(vq->dma, d->addr, d->len, DMA_READ);
+	if (!table && vq->dma->ops)
+		return virtq_walk_indirect_split(vq, chain, d, num);
 	if (!table) {
 		pr_debug(
 			"virtq: indirect table 0x%llx+0x%x is not mappable (head %u)",
@@ -353,6 +388,13 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 	elem->out_len = 0;
 	elem->in_len = 0;
 	ret = virtq_walk(vq, &chain, vq->desc, vq->size, head, false);
+	if (ret == -EFAULT) {
+		/* Consume the chain; nothing was written into it. */
+		vq->last_avail_idx++;
+		elem->in_len = 0;
+		virtq_push(vq, elem, 0);
+		return -EFAULT;
+	}
 	if (ret)
 		return ret;
 	vq->last_avail_idx++;

@@ -20,6 +20,8 @@
 #define VIRTQ_SIZE_MAX 256
 /* Most host segments one element can map to (chains are <= queue size). */
 #define VIRTQ_ELEM_MAX_IOV 256
+/* Most pieces a vIOMMU may split one indirect table into (4 KiB pages). */
+#define VIRTQ_INDIRECT_MAX_SEGS (VIRTQ_SIZE_MAX * 16 / 4096 + 1)
 
 /* Descriptor flags (2.7.5) */
 #define VIRTQ_DESC_F_NEXT     1
@@ -80,6 +82,13 @@ void virtq_disable(struct virtq *vq);
  * is available, -EINVAL when the ring or chain is malformed (index out of
  * range, loop, chain longer than the queue, readable after writable,
  * indirect misuse, address outside the DMA space, length overflow).
+ *
+ * Behind a vIOMMU (dma->ops set) a buffer the IOMMU refuses (no mapping,
+ * wrong permission, more host segments than an element holds) is the
+ * driver's business, not a broken ring: the IOMMU reported the fault, the
+ * chain is returned to the driver with length 0 and virtq_pop() returns
+ * -EFAULT. The caller interrupts the driver (virtio_queue_done()) and goes
+ * on; virtio_queue_pop() does exactly that.
  */
 int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
 

@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../devices/virtio/iov.h"
@@ -91,6 +92,21 @@ static struct virtio_iommu_endpoint *find_endpoint(struct virtio_iommu *v,
 	return NULL;
 }
 
+/* An endpoint the guest names in a request: declared, or acceptable. */
+static struct virtio_iommu_endpoint *
+request_endpoint(struct virtio_iommu *v, uint32_t id)
+{
+	struct virtio_iommu_endpoint *ep = find_endpoint(v, id);
+
+	if (ep || !v->endpoint_ok ||
+	    !v->endpoint_ok(v->endpoint_ok_opaque, id) ||
+	    v->nr_endpoints == VIRTIO_IOMMU_MAX_ENDPOINTS)
+		return ep;
+	ep = &v->endpoints[v->nr_endpoints++];
+	*ep = (struct virtio_iommu_endpoint){ .viommu = v, .id = id };
+	return ep;
+}
+
 static struct virtio_iommu_domain *find_domain(struct virtio_iommu *v,
 					       uint32_t id)
 {
@@ -157,7 +173,7 @@ static uint8_t handle_attach(struct virtio_iommu *v, const struct req_attach *r)
 		return VIRTIO_IOMMU_S_INVAL;
 	if (bypass && !negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG))
 		return VIRTIO_IOMMU_S_INVAL;
-	ep = find_endpoint(v, le32toh(r->endpoint));
+	ep = request_endpoint(v, le32toh(r->endpoint));
 	if (!ep)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (domain < le32toh(v->config.domain_start) ||
@@ -312,7 +328,7 @@ static uint8_t handle_probe(struct virtio_iommu *v, const struct req_probe *r,
 	/* The device MUST ignore reserved. */
 	if (!negotiated(v, VIRTIO_IOMMU_F_PROBE))
 		return VIRTIO_IOMMU_S_UNSUPP;
-	if (!find_endpoint(v, le32toh(r->endpoint)))
+	if (!request_endpoint(v, le32toh(r->endpoint)))
 		return VIRTIO_IOMMU_S_NOENT;
 	/* A properties list smaller than probe_size gets no property. */
 	if (props_len < VIRTIO_IOMMU_PROBE_SIZE)
@@ -419,6 +435,10 @@ static void process_request(struct virtio_iommu *v, struct virtq *vq,
 		virtq_push(vq, e, 0);
 		return;
 	}
+	if (head.type <= VIRTIO_IOMMU_T_PROBE)
+		v->stats.requests[head.type]++;
+	if (status != VIRTIO_IOMMU_S_OK)
+		v->stats.failed++;
 	tail.status = status;
 	write_in(e, e->in_len - sizeof(tail), &tail, sizeof(tail));
 	virtq_push(vq, e, e->in_len);
@@ -550,12 +570,12 @@ static void *identity(struct virtio_iommu *v, uint64_t addr, uint64_t len,
 	return p;
 }
 
-static void *translate_locked(struct virtio_iommu_endpoint *ep, uint64_t addr,
-			      uint64_t len, unsigned int access,
+static void *translate_locked(struct virtio_iommu *v, uint32_t id,
+			      uint64_t addr, uint64_t len, unsigned int access,
 			      uint64_t *chunk)
 {
-	struct virtio_iommu *v = ep->viommu;
-	struct virtio_iommu_domain *d = ep->domain;
+	struct virtio_iommu_endpoint *ep = find_endpoint(v, id);
+	struct virtio_iommu_domain *d = ep ? ep->domain : NULL;
 	const struct iova_mapping *m;
 	uint64_t avail, n;
 	uint32_t need = 0;
@@ -566,7 +586,7 @@ static void *translate_locked(struct virtio_iommu_endpoint *ep, uint64_t addr,
 		if (v->config.bypass)
 			return identity(v, addr, len, chunk);
 		post_fault(v, VIRTIO_IOMMU_FAULT_R_DOMAIN,
-			   fault_access_flags(access), ep->id, addr);
+			   fault_access_flags(access), id, addr);
 		return NULL;
 	}
 	if (d->bypass)
@@ -580,7 +600,7 @@ static void *translate_locked(struct virtio_iommu_endpoint *ep, uint64_t addr,
 		post_fault(v, VIRTIO_IOMMU_FAULT_R_MAPPING,
 			   fault_access_flags(access) |
 				   VIRTIO_IOMMU_FAULT_F_ADDRESS,
-			   ep->id, addr);
+			   id, addr);
 		return NULL;
 	}
 	/* Stop at the mapping's end: the next one may be elsewhere. */
@@ -594,34 +614,63 @@ static void *translate_locked(struct virtio_iommu_endpoint *ep, uint64_t addr,
 	return p;
 }
 
-static void *endpoint_translate(struct dma_space *as, uint64_t addr,
-				uint64_t len, unsigned int access,
-				uint64_t *chunk)
+static void *client_translate(struct dma_space *as, uint64_t addr,
+			      uint64_t len, unsigned int access,
+			      uint64_t *chunk)
 {
-	struct virtio_iommu_endpoint *ep = as->opaque;
+	struct virtio_iommu_client *c = as->opaque;
+	struct virtio_iommu *v = c->viommu;
+	uint32_t id = c->id_of ? c->id_of(c->ctx) : c->id;
 	void *p;
 
-	pthread_mutex_lock(&ep->viommu->vdev.lock);
-	p = translate_locked(ep, addr, len, access, chunk);
-	pthread_mutex_unlock(&ep->viommu->vdev.lock);
+	pthread_mutex_lock(&v->vdev.lock);
+	v->stats.translations++;
+	p = translate_locked(v, id, addr, len, access, chunk);
+	pthread_mutex_unlock(&v->vdev.lock);
 	return p;
 }
 
-static const struct dma_space_ops endpoint_dma_ops = {
-	.translate = endpoint_translate,
+static const struct dma_space_ops client_dma_ops = {
+	.translate = client_translate,
 };
+
+static int new_client(struct virtio_iommu *v, uint32_t id,
+		      uint32_t (*id_of)(const void *ctx), const void *ctx,
+		      struct dma_space *out)
+{
+	struct virtio_iommu_client *c;
+
+	if (v->nr_clients == VIRTIO_IOMMU_MAX_ENDPOINTS)
+		return -ENOSPC;
+	c = &v->clients[v->nr_clients++];
+	*c = (struct virtio_iommu_client){ v, id, id_of, ctx };
+	out->ops = &client_dma_ops;
+	out->mem = v->mem;
+	out->opaque = c;
+	return 0;
+}
 
 int virtio_iommu_endpoint_dma(struct virtio_iommu *viommu, uint32_t id,
 			      struct dma_space *out)
 {
-	struct virtio_iommu_endpoint *ep = find_endpoint(viommu, id);
-
-	if (!ep)
+	if (!find_endpoint(viommu, id))
 		return -ENOENT;
-	out->ops = &endpoint_dma_ops;
-	out->mem = viommu->mem;
-	out->opaque = ep;
-	return 0;
+	return new_client(viommu, id, NULL, NULL, out);
+}
+
+int virtio_iommu_client_dma(struct virtio_iommu *viommu,
+			    uint32_t (*id_of)(const void *ctx),
+			    const void *ctx, struct dma_space *out)
+{
+	return new_client(viommu, 0, id_of, ctx, out);
+}
+
+void virtio_iommu_set_endpoint_check(struct virtio_iommu *viommu,
+				     bool (*ok)(void *opaque, uint32_t id),
+				     void *opaque)
+{
+	viommu->endpoint_ok = ok;
+	viommu->endpoint_ok_opaque = opaque;
 }
 
 int virtio_iommu_add_endpoint(struct virtio_iommu *viommu, uint32_t id)
@@ -681,6 +730,25 @@ int virtio_iommu_init(struct virtio_iommu *viommu, const struct guest_mem *mem,
 	virtio_dev_init(&viommu->vdev, &virtio_iommu_ops, viommu,
 			(uint8_t *)&viommu->config, mem);
 	return 0;
+}
+
+void virtio_iommu_stats(struct virtio_iommu *viommu, char *buf, size_t len)
+{
+	const struct virtio_iommu_stats *st = &viommu->stats;
+
+	pthread_mutex_lock(&viommu->vdev.lock);
+	snprintf(buf, len,
+		 "requests attach=%llu detach=%llu map=%llu unmap=%llu probe=%llu failed=%llu; translations=%llu; faults reported=%llu dropped=%llu",
+		 (unsigned long long)st->requests[VIRTIO_IOMMU_T_ATTACH],
+		 (unsigned long long)st->requests[VIRTIO_IOMMU_T_DETACH],
+		 (unsigned long long)st->requests[VIRTIO_IOMMU_T_MAP],
+		 (unsigned long long)st->requests[VIRTIO_IOMMU_T_UNMAP],
+		 (unsigned long long)st->requests[VIRTIO_IOMMU_T_PROBE],
+		 (unsigned long long)st->failed,
+		 (unsigned long long)st->translations,
+		 (unsigned long long)viommu->faults_reported,
+		 (unsigned long long)viommu->faults_dropped);
+	pthread_mutex_unlock(&viommu->vdev.lock);
 }
 
 void virtio_iommu_destroy(struct virtio_iommu *viommu)

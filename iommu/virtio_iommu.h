@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../devices/virtio/virtio.h"
@@ -129,6 +130,18 @@ struct virtio_iommu_endpoint {
 	struct virtio_iommu_domain *domain; /* NULL: not attached */
 };
 
+/*
+ * The DMA address space of one device: its endpoint ID is either fixed
+ * (MMIO devices) or computed at each translation (PCI functions, whose
+ * requester ID follows the bus numbers the guest programs).
+ */
+struct virtio_iommu_client {
+	struct virtio_iommu *viommu;
+	uint32_t id;
+	uint32_t (*id_of)(const void *ctx); /* NULL: @id */
+	const void *ctx;
+};
+
 struct virtio_iommu_resv {
 	uint64_t start, end; /* inclusive */
 	uint8_t subtype;     /* VIRTIO_IOMMU_RESV_MEM_T_* */
@@ -144,9 +157,20 @@ struct virtio_iommu {
 	unsigned int nr_endpoints;
 	struct virtio_iommu_resv resv[VIRTIO_IOMMU_MAX_RESV];
 	unsigned int nr_resv;
+	struct virtio_iommu_client clients[VIRTIO_IOMMU_MAX_ENDPOINTS];
+	unsigned int nr_clients;
+	/* IDs the guest may name beyond the declared ones (may be NULL). */
+	bool (*endpoint_ok)(void *opaque, uint32_t id);
+	void *endpoint_ok_opaque;
 
-	/* Statistics: faults delivered on the eventq, and lost (no buffer). */
+	/* Statistics (vdev.lock): faults delivered on the eventq, and lost
+	 * (no buffer posted); requests by type; translations. */
 	uint64_t faults_reported, faults_dropped;
+	struct virtio_iommu_stats {
+		uint64_t requests[VIRTIO_IOMMU_T_PROBE + 1];
+		uint64_t failed; /* status other than OK */
+		uint64_t translations;
+	} stats;
 	atomic_bool warned;
 };
 
@@ -158,8 +182,28 @@ int virtio_iommu_init(struct virtio_iommu *viommu, const struct guest_mem *mem,
 		      const struct virtio_iommu_params *params);
 void virtio_iommu_destroy(struct virtio_iommu *viommu);
 
+/* One line of statistics for the log. */
+void virtio_iommu_stats(struct virtio_iommu *viommu, char *buf, size_t len);
+
 /* Declare endpoint @id (a PCI requester ID, or an MMIO device's ID). */
 int virtio_iommu_add_endpoint(struct virtio_iommu *viommu, uint32_t id);
+
+/*
+ * Let the guest also name endpoint IDs that @ok accepts (PCI requester IDs
+ * depend on the bus numbers it programs): they are declared on first use,
+ * up to VIRTIO_IOMMU_MAX_ENDPOINTS.
+ */
+void virtio_iommu_set_endpoint_check(struct virtio_iommu *viommu,
+				     bool (*ok)(void *opaque, uint32_t id),
+				     void *opaque);
+
+/*
+ * A DMA address space whose endpoint ID is @id_of(@ctx) at the time of
+ * each translation. Returns 0 or -ENOSPC.
+ */
+int virtio_iommu_client_dma(struct virtio_iommu *viommu,
+			    uint32_t (*id_of)(const void *ctx),
+			    const void *ctx, struct dma_space *out);
 
 /* Report [start, end] to every endpoint's PROBE (RESV_MEM_T_*). */
 int virtio_iommu_add_resv(struct virtio_iommu *viommu, uint64_t start,

@@ -32,6 +32,12 @@ const char cli_usage[] =
 	"  --virtio-console[=pci|bridge|mmio]\n"
 	"                         give the console's input to a virtio-console\n"
 	"                         (guest: console=hvc0) instead of the UART\n"
+	"  --iommu virtio[,transport=pci|mmio][,bypass=on|off]\n"
+	"                         put the virtio devices behind a virtio-iommu;\n"
+	"                         bypass: DMA of endpoints the guest has not\n"
+	"                         attached is let through (default on). Add\n"
+	"                         iommu=off to a device's SPEC (--rng=pci,iommu=off)\n"
+	"                         to leave it out\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
 	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
 	"\n"
@@ -121,6 +127,7 @@ enum {
 	OPT_RNG,
 	OPT_NET,
 	OPT_VIRTIO_CONSOLE,
+	OPT_IOMMU,
 };
 
 static int parse_console(const char *arg, struct vm_config *cfg)
@@ -138,6 +145,50 @@ static int parse_console(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* "on" or "off" */
+static int parse_on_off(const char *arg, bool *v)
+{
+	if (!strcmp(arg, "on"))
+		*v = true;
+	else if (!strcmp(arg, "off"))
+		*v = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* "virtio[,transport=pci|mmio][,bypass=on|off]" */
+static int parse_iommu(const char *arg, struct vm_config *cfg, char *err,
+		       size_t errlen)
+{
+	char buf[128], *tok, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || strcmp(tok, "virtio"))
+		goto bad;
+	cfg->iommu = IOMMU_VIRTIO;
+	cfg->iommu_transport = TRANSPORT_PCI;
+	cfg->iommu_bypass = true;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "transport=pci"))
+			cfg->iommu_transport = TRANSPORT_PCI;
+		else if (!strcmp(tok, "transport=mmio"))
+			cfg->iommu_transport = TRANSPORT_MMIO;
+		else if (strncmp(tok, "bypass=", 7) ||
+			 parse_on_off(tok + 7, &cfg->iommu_bypass))
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "--iommu '%s': expected virtio[,transport=pci|mmio][,bypass=on|off]",
+		 arg);
+	return -EINVAL;
+}
+
 /* "pci" (or nothing), "bridge" or "mmio" */
 static int parse_transport(const char *arg, enum transport_kind *t)
 {
@@ -150,6 +201,35 @@ static int parse_transport(const char *arg, enum transport_kind *t)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * Where --rng / --virtio-console go: "pci" (or nothing), "bridge" or
+ * "mmio", optionally followed (or replaced) by "iommu=on|off".
+ */
+static int parse_placement(const char *arg, enum transport_kind *t,
+			   int *iommu)
+{
+	char buf[64], *where = buf, *opt = NULL;
+	bool on = true;
+
+	*iommu = -1;
+	if (!arg)
+		return parse_transport(NULL, t);
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	if (!strncmp(buf, "iommu=", 6)) {
+		where = NULL;
+		opt = buf;
+	} else if ((opt = strchr(buf, ','))) {
+		*opt++ = '\0';
+	}
+	if (opt && (strncmp(opt, "iommu=", 6) || parse_on_off(opt + 6, &on)))
+		return -EINVAL;
+	if (opt)
+		*iommu = on;
+	return parse_transport(where, t);
 }
 
 static int parse_cpus(const char *arg, unsigned int *cpus)
@@ -188,6 +268,7 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "virtio-console", optional_argument, NULL,
 		  OPT_VIRTIO_CONSOLE },
+		{ "iommu", required_argument, NULL, OPT_IOMMU },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -199,6 +280,7 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 	cfg->mem_size = CLI_DEFAULT_MEM;
 	cfg->console = CONSOLE_STDIO;
 	cfg->cmdline = "";
+	cfg->rng_iommu = cfg->virtio_console_iommu = -1;
 
 	/* getopt keeps state in globals; reset it so parsing is repeatable. */
 	optind = 0;
@@ -297,24 +379,30 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 			break;
 		case OPT_VIRTIO_CONSOLE:
 			cfg->virtio_console = true;
-			if (parse_transport(optarg,
-					    &cfg->virtio_console_transport)) {
+			if (parse_placement(optarg,
+					    &cfg->virtio_console_transport,
+					    &cfg->virtio_console_iommu)) {
 				snprintf(
 					err, errlen,
-					"--virtio-console='%s': expected pci, bridge or mmio",
+					"--virtio-console='%s': expected pci, bridge or mmio, then optionally ,iommu=on|off",
 					optarg);
 				return CLI_ERROR;
 			}
 			break;
 		case OPT_RNG:
 			cfg->rng = true;
-			if (parse_transport(optarg, &cfg->rng_transport)) {
+			if (parse_placement(optarg, &cfg->rng_transport,
+					    &cfg->rng_iommu)) {
 				snprintf(
 					err, errlen,
-					"--rng='%s': expected pci, bridge or mmio",
+					"--rng='%s': expected pci, bridge or mmio, then optionally ,iommu=on|off",
 					optarg);
 				return CLI_ERROR;
 			}
+			break;
+		case OPT_IOMMU:
+			if (parse_iommu(optarg, cfg, err, errlen))
+				return CLI_ERROR;
 			break;
 		case 'v':
 			cfg->verbose++;

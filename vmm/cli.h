@@ -10,6 +10,9 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 /* Where a virtio device sits: root PCIe bus, behind the PCIe-to-PCI bridge, MMIO. */
 enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO, TRANSPORT_PCI_BRIDGE };
 
+/* The vIOMMU in front of the emulated devices (--iommu). */
+enum iommu_kind { IOMMU_NONE, IOMMU_VIRTIO };
+
 #define CLI_MAX_DISKS 16
 #define CLI_MAX_NETS  8
 
@@ -32,6 +35,12 @@ struct vm_config {
 	unsigned int nr_nets;
 	bool virtio_console; /* host console on virtio-console, not the UART */
 	enum transport_kind virtio_console_transport;
+	/* iommu= of --rng and --virtio-console: -1 unset, 0 off, 1 on */
+	int rng_iommu, virtio_console_iommu;
+
+	enum iommu_kind iommu;
+	enum transport_kind iommu_transport; /* PCI (root bus) or MMIO */
+	bool iommu_bypass; /* unattached endpoints bypass (default on) */
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };

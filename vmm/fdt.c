@@ -151,6 +151,49 @@ static int add_pci_intx(void *fdt, const struct fdt_params *p)
 	return fdt_property(fdt, "interrupt-map", map, sizeof(map));
 }
 
+/* pci/pci-iommu.yaml: <rid-base iommu-phandle iommu-base length>... */
+static int add_pci_iommu_map(void *fdt, const struct fdt_params *p)
+{
+	fdt32_t map[4 * FDT_IOMMU_MAP_MAX];
+
+	if (p->viommu == FDT_VIOMMU_NONE || !p->nr_pci_iommu_map)
+		return 0;
+	if (p->nr_pci_iommu_map > FDT_IOMMU_MAP_MAX)
+		return -FDT_ERR_BADVALUE;
+	for (unsigned int i = 0; i < p->nr_pci_iommu_map; i++) {
+		const struct fdt_iommu_map *m = &p->pci_iommu_map[i];
+
+		map[4 * i] = cpu_to_fdt32(m->rid_base);
+		map[4 * i + 1] = cpu_to_fdt32(FDT_PHANDLE_VIOMMU);
+		map[4 * i + 2] = cpu_to_fdt32(m->id_base);
+		map[4 * i + 3] = cpu_to_fdt32(m->len);
+	}
+	return fdt_property(fdt, "iommu-map", map,
+			    p->nr_pci_iommu_map * 4 * sizeof(*map));
+}
+
+/*
+ * virtio/pci-iommu.yaml: the virtio-iommu on PCI is a child of its host
+ * bridge, named and addressed by device and function, so that endpoints
+ * can point at it before PCI is probed.
+ */
+static int add_pci_viommu(void *fdt, const struct fdt_params *p)
+{
+	static const char compat[] = "virtio,pci-iommu\0pci1af4,1057";
+	const fdt32_t reg[] = { cpu_to_fdt32(p->viommu_devfn << 8), 0, 0, 0,
+				0 };
+	char name[32];
+
+	snprintf(name, sizeof(name), "iommu@%x,%x", p->viommu_devfn >> 3,
+		 p->viommu_devfn & 7);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
+	TRY(fdt_property_u32(fdt, "#iommu-cells", 1));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_VIOMMU));
+	return fdt_end_node(fdt);
+}
+
 static int add_pci(void *fdt, const struct fdt_params *p)
 {
 	const uint64_t reg[] = { p->pci_ecam_base, p->pci_ecam_size };
@@ -194,13 +237,17 @@ static int add_pci(void *fdt, const struct fdt_params *p)
 	TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	TRY(fdt_property(fdt, "ranges", ranges, n * sizeof(fdt32_t)));
 	TRY(fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map)));
+	TRY(add_pci_iommu_map(fdt, p));
 	TRY(add_pci_intx(fdt, p));
 	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
 	TRY(fdt_property_u32(fdt, "linux,pci-domain", 0));
+	if (p->viommu == FDT_VIOMMU_PCI)
+		TRY(add_pci_viommu(fdt, p));
 	return fdt_end_node(fdt);
 }
 
-static int add_virtio_mmio(void *fdt, const struct fdt_mmio_dev *d)
+static int add_virtio_mmio(void *fdt, const struct fdt_mmio_dev *d,
+			   bool is_viommu)
 {
 	const uint64_t reg[] = { d->base, d->size };
 	const uint32_t irq[] = { FDT_GIC_SPI, d->spi, FDT_IRQ_LEVEL_HIGH };
@@ -213,6 +260,16 @@ static int add_virtio_mmio(void *fdt, const struct fdt_mmio_dev *d)
 	TRY(prop_reg(fdt, reg, 1));
 	TRY(prop_irqs(fdt, irq, 1));
 	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+	/* virtio/mmio.yaml */
+	if (is_viommu) {
+		TRY(fdt_property_u32(fdt, "#iommu-cells", 1));
+		TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_VIOMMU));
+	} else if (d->iommu) {
+		const fdt32_t iommus[] = { cpu_to_fdt32(FDT_PHANDLE_VIOMMU),
+					   cpu_to_fdt32(d->iommu_id) };
+
+		TRY(fdt_property(fdt, "iommus", iommus, sizeof(iommus)));
+	}
 	return fdt_end_node(fdt);
 }
 
@@ -291,7 +348,9 @@ static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
 	if (p->pci_ecam_size)
 		TRY(add_pci(buf, p));
 	for (unsigned int i = 0; i < p->nr_virtio_mmio; i++)
-		TRY(add_virtio_mmio(buf, &p->virtio_mmio[i]));
+		TRY(add_virtio_mmio(buf, &p->virtio_mmio[i],
+				    p->viommu == FDT_VIOMMU_MMIO &&
+					    p->viommu_mmio == i));
 
 	TRY(fdt_begin_node(buf, "aliases"));
 	TRY(fdt_property_string(buf, "serial0", uart_path));

@@ -9,7 +9,18 @@
 struct fdt_mmio_dev {
 	uint64_t base, size;
 	unsigned int spi;
+	bool iommu;	   /* behind the virtio-iommu, as endpoint iommu_id */
+	uint32_t iommu_id;
 };
+
+/* Where the virtio-iommu sits (virtio 1.2, 5.13; DT virtio/pci-iommu.yaml). */
+enum fdt_viommu_kind { FDT_VIOMMU_NONE, FDT_VIOMMU_PCI, FDT_VIOMMU_MMIO };
+
+/* One iommu-map entry: requester IDs [rid_base, +len) -> [id_base, +len). */
+struct fdt_iommu_map {
+	uint32_t rid_base, id_base, len;
+};
+#define FDT_IOMMU_MAP_MAX 64
 
 /* Everything the guest's device tree describes; no KVM state. */
 struct fdt_params {
@@ -38,6 +49,18 @@ struct fdt_params {
 	unsigned int nr_virtio_mmio;
 	const struct fdt_mmio_dev *virtio_mmio;
 
+	/*
+	 * The virtio-iommu: on the root PCI bus at viommu_devfn (a child node
+	 * of the host bridge), or virtio_mmio[viommu_mmio]. PCI functions
+	 * reach it through the host bridge's iommu-map, which must leave out
+	 * the IOMMU's own requester ID (nr_pci_iommu_map 0: none behind it).
+	 */
+	enum fdt_viommu_kind viommu;
+	unsigned int viommu_devfn;
+	unsigned int viommu_mmio;
+	const struct fdt_iommu_map *pci_iommu_map;
+	unsigned int nr_pci_iommu_map;
+
 	const char *bootargs;
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
 	const uint8_t *rng_seed;
@@ -60,6 +83,7 @@ struct fdt_params {
 #define FDT_PHANDLE_GIC	    1
 #define FDT_PHANDLE_ITS	    2
 #define FDT_PHANDLE_APB_CLK 3
+#define FDT_PHANDLE_VIOMMU  4
 
 /* PCI address space codes of the "ranges" phys.hi cell (IEEE 1275 PCI) */
 #define FDT_PCI_SPACE_MEM32 0x02000000

@@ -36,6 +36,9 @@
 #define LAYOUT_GICD_SIZE   SZ_64K
 #define LAYOUT_GITS_BASE   0x0a010000ULL
 #define LAYOUT_GITS_SIZE   SZ_128K
+/* The ITS translation frame, which holds GITS_TRANSLATER (the doorbell) */
+#define LAYOUT_GITS_TRANSLATER_PAGE	 SZ_64K
+#define LAYOUT_GITS_TRANSLATER_PAGE_SIZE SZ_64K
 #define LAYOUT_GICR_BASE   0x10000000ULL
 #define LAYOUT_GICR_STRIDE SZ_128K /* RD_base + SGI_base frames */
 #define LAYOUT_GICR_SIZE   (64 * SZ_1M)

@@ -206,6 +206,15 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.pci_intx_spi_base = LAYOUT_PCI_INTX_SPI_BASE,
 		.nr_virtio_mmio = vm->nr_vmmio,
 		.virtio_mmio = vm->mmio_fdt,
+		.viommu = !vm->viommu_at	 ? FDT_VIOMMU_NONE
+			  : vm->viommu_at->pdev ? FDT_VIOMMU_PCI
+						: FDT_VIOMMU_MMIO,
+		.viommu_devfn = vm->viommu_at && vm->viommu_at->pdev
+					? vm->viommu_at->pdev->devfn
+					: 0,
+		.viommu_mmio = vm->viommu_at ? vm->viommu_at->mmio : 0,
+		.pci_iommu_map = vm->iommu_map,
+		.nr_pci_iommu_map = vm->nr_iommu_map,
 		.bootargs = cfg->cmdline,
 		.initrd_start = bf->initrd_size ? bl->initrd_gpa : 0,
 		.initrd_end =
@@ -311,16 +320,18 @@ static void host_msi_del(void *opaque, int route, int fd)
 }
 
 /*
- * Take a device-independent "bus=bridge" out of a device's option string
- * (the device parses the rest). Returns a malloc'd copy without it.
+ * Take the device-independent options out of a device's option string:
+ * "bus=bridge|root" into @bridge and "iommu=on|off" into @iommu (-1 when
+ * absent). Returns a malloc'd copy with the rest, for the device to parse.
  */
-static char *take_bus_option(const char *arg, bool *bridge, char *err,
-			     size_t errlen)
+static char *take_common_options(const char *arg, bool *bridge, int *iommu,
+				 char *err, size_t errlen)
 {
 	char *copy = strdup(arg), *out, *tok, *save = NULL;
 	size_t len = strlen(arg) + 1;
 
 	*bridge = false;
+	*iommu = -1;
 	out = calloc(1, len);
 	if (!copy || !out) {
 		free(copy);
@@ -335,11 +346,18 @@ static char *take_bus_option(const char *arg, bool *bridge, char *err,
 				snprintf(err, errlen,
 					 "'%s': bus= takes bridge or root",
 					 arg);
-				free(copy);
-				free(out);
-				return NULL;
+				goto bad;
 			}
 			*bridge = !strcmp(tok + 4, "bridge");
+			continue;
+		}
+		if (!strncmp(tok, "iommu=", 6)) {
+			if (strcmp(tok + 6, "on") && strcmp(tok + 6, "off")) {
+				snprintf(err, errlen,
+					 "'%s': iommu= takes on or off", arg);
+				goto bad;
+			}
+			*iommu = !strcmp(tok + 6, "on");
 			continue;
 		}
 		if (out[0])
@@ -348,6 +366,10 @@ static char *take_bus_option(const char *arg, bool *bridge, char *err,
 	}
 	free(copy);
 	return out;
+bad:
+	free(copy);
+	free(out);
+	return NULL;
 }
 
 static enum transport_kind place(bool mmio, bool bridge)
@@ -357,12 +379,27 @@ static enum transport_kind place(bool mmio, bool bridge)
 			: TRANSPORT_PCI;
 }
 
-/* Put @vdev on the bus the user asked for. */
+/*
+ * Put @vdev on the bus the user asked for, behind the vIOMMU per @iommu
+ * (-1: the default, i.e. behind it when there is one).
+ */
 static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
-			 enum transport_kind t, uint32_t pci_class, char *err,
-			 size_t errlen)
+			 enum transport_kind t, int iommu, uint32_t pci_class,
+			 char *err, size_t errlen)
 {
+	struct vm_placement *pl = &vm->placed[vm->nr_placed];
 	int r;
+
+	if (iommu == 1 && vm->cfg->iommu == IOMMU_NONE) {
+		snprintf(err, errlen, "%s: iommu=on needs --iommu virtio",
+			 vdev->label);
+		return -EINVAL;
+	}
+	*pl = (struct vm_placement){
+		.vdev = vdev,
+		.iommu = vm->cfg->iommu != IOMMU_NONE && iommu != 0,
+	};
+	vm->nr_placed++;
 
 	if (t == TRANSPORT_PCI || t == TRANSPORT_PCI_BRIDGE) {
 		bool behind = t == TRANSPORT_PCI_BRIDGE;
@@ -394,6 +431,7 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 		if (!r)
 			r = behind ? pci_bridge_add(vm->bridge, &vp->pdev, -1)
 				   : pci_host_add(&vm->pci, &vp->pdev, -1);
+		pl->pdev = &vp->pdev;
 		if (r < 0) {
 			snprintf(err, errlen, "%s: cannot add it to PCI: %s",
 				 vdev->label, strerror(-r));
@@ -417,6 +455,7 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 		if (!m)
 			return -ENOMEM;
 		vm->vmmio[vm->nr_vmmio++] = m;
+		pl->mmio = i;
 		r = virtio_mmio_init(m, vdev, &vm->host, base,
 				     LAYOUT_VIRTIO_MMIO_SPI_BASE + i);
 		if (!r)
@@ -428,7 +467,9 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 			return r;
 		}
 		vm->mmio_fdt[i] = (struct fdt_mmio_dev){
-			base, VIRTIO_MMIO_SIZE, LAYOUT_VIRTIO_MMIO_SPI_BASE + i
+			.base = base,
+			.size = VIRTIO_MMIO_SIZE,
+			.spi = LAYOUT_VIRTIO_MMIO_SPI_BASE + i,
 		};
 		pr_info("%s at virtio-mmio 0x%llx", vdev->label,
 			(unsigned long long)base);
@@ -573,10 +614,181 @@ static int create_machine(struct vm *vm, char *err, size_t errlen)
 }
 
 /* virtio PCI class codes (base class, subclass, prog-if) */
+#define PCI_CLASS_SYSTEM_OTHER 0x088000
 #define PCI_CLASS_STORAGE_OTHER	      0x018000
 #define PCI_CLASS_OTHERS	      0xff0000
 #define PCI_CLASS_NETWORK_ETHERNET    0x020000
 #define PCI_CLASS_COMMUNICATION_OTHER 0x078000
+
+static void viommu_free(void *opaque)
+{
+	char line[512];
+
+	virtio_iommu_stats(opaque, line, sizeof(line));
+	pr_info("virtio-iommu: %s", line);
+	virtio_iommu_destroy(opaque);
+	free(opaque);
+}
+
+/* MMIO devices are endpoints above the 16-bit PCI requester IDs. */
+#define VM_VIOMMU_MMIO_ID_BASE 0x10000
+
+static uint32_t pci_endpoint_id(const void *pdev)
+{
+	return pci_requester_id(pdev);
+}
+
+/* The requester ID the guest sees for the function itself. */
+static uint32_t pci_own_rid(const struct pci_dev *pdev)
+{
+	if (pdev->bridge)
+		return pci_bridge_secondary_bus(pdev->bridge) << 8 |
+		       pdev->devfn;
+	return pdev->requester_id;
+}
+
+/*
+ * Endpoint IDs the guest may name in ATTACH/PROBE: what the DT's iommu-map
+ * and iommus give it for the devices behind the vIOMMU. Behind the
+ * PCIe-to-PCI bridge Linux names both the function's own RID and the
+ * bridge's alias; the bridge itself is an endpoint too. Bus numbers are
+ * the guest's, so this is checked when it asks.
+ */
+static bool viommu_endpoint_ok(void *opaque, uint32_t id)
+{
+	struct vm *vm = opaque;
+
+	for (unsigned int i = 0; i < vm->nr_placed; i++) {
+		const struct vm_placement *pl = &vm->placed[i];
+
+		if (!pl->iommu)
+			continue;
+		if (!pl->pdev) {
+			if (id == VM_VIOMMU_MMIO_ID_BASE + pl->mmio)
+				return true;
+			continue;
+		}
+		if (id == pci_own_rid(pl->pdev) ||
+		    id == pci_requester_id(pl->pdev) ||
+		    (pl->pdev->bridge &&
+		     id == pl->pdev->bridge->pdev.requester_id))
+			return true;
+	}
+	return false;
+}
+
+static int create_viommu(struct vm *vm, char *err, size_t errlen)
+{
+	const struct virtio_iommu_params params = {
+		.bypass = vm->cfg->iommu_bypass,
+		/* The ITS doorbell page: MSIs are not translated (5.13.6.8). */
+		.msi_start = LAYOUT_GITS_BASE + LAYOUT_GITS_TRANSLATER_PAGE,
+		.msi_size = LAYOUT_GITS_TRANSLATER_PAGE_SIZE,
+	};
+	struct virtio_iommu *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = virtio_iommu_init(v, &vm->mem, &params);
+	if (r) {
+		free(v);
+		return r;
+	}
+	virtio_iommu_set_endpoint_check(v, viommu_endpoint_ok, vm);
+	vm->viommu = v;
+	vm->vdevs[vm->nr_vdevs] = &v->vdev;
+	vm->vdev_obj[vm->nr_vdevs] = v;
+	vm->vdev_free[vm->nr_vdevs++] = viommu_free;
+	r = attach_virtio(vm, &v->vdev, vm->cfg->iommu_transport, 0,
+			  PCI_CLASS_SYSTEM_OTHER, err, errlen);
+	vm->viommu_at = &vm->placed[vm->nr_placed - 1];
+	return r;
+}
+
+/* Append iommu-map entries for the identity RID range [from, to). */
+static void iommu_map_range(struct vm *vm, uint32_t from, uint32_t to)
+{
+	if (from >= to || vm->nr_iommu_map == FDT_IOMMU_MAP_MAX)
+		return;
+	vm->iommu_map[vm->nr_iommu_map++] =
+		(struct fdt_iommu_map){ from, from, to - from };
+}
+
+/*
+ * Once every device is placed: give each device behind the vIOMMU its DMA
+ * space, and build the iommu-map (identity over requester IDs, leaving out
+ * the IOMMU itself and the functions that are not behind it).
+ */
+static int wire_viommu(struct vm *vm, char *err, size_t errlen)
+{
+	bool root_out[256] = { false }, any_pci = false;
+	int bridged = -1; /* iommu setting shared behind the bridge */
+	uint32_t from = 0;
+
+	for (unsigned int i = 0; i < vm->nr_placed; i++) {
+		struct vm_placement *pl = &vm->placed[i];
+		struct dma_space dma;
+		int r;
+
+		if (pl == vm->viommu_at) {
+			if (pl->pdev)
+				root_out[pl->pdev->devfn] = true;
+			continue;
+		}
+		if (pl->pdev && pl->pdev->bridge) {
+			/* One alias, so one endpoint and one setting. */
+			if (bridged >= 0 && bridged != pl->iommu) {
+				snprintf(
+					err, errlen,
+					"%s: devices behind the PCIe-to-PCI bridge share one requester ID, so one IOMMU endpoint: give them all the same iommu= setting",
+					pl->vdev->label);
+				return -EINVAL;
+			}
+			bridged = pl->iommu;
+		} else if (pl->pdev && !pl->iommu) {
+			root_out[pl->pdev->devfn] = true;
+		}
+		if (!pl->iommu)
+			continue;
+		if (pl->pdev) {
+			any_pci = true;
+			r = virtio_iommu_client_dma(vm->viommu, pci_endpoint_id,
+						    pl->pdev, &dma);
+		} else {
+			r = virtio_iommu_add_endpoint(
+				vm->viommu, VM_VIOMMU_MMIO_ID_BASE + pl->mmio);
+			if (!r)
+				r = virtio_iommu_endpoint_dma(
+					vm->viommu,
+					VM_VIOMMU_MMIO_ID_BASE + pl->mmio,
+					&dma);
+			vm->mmio_fdt[pl->mmio].iommu = true;
+			vm->mmio_fdt[pl->mmio].iommu_id =
+				VM_VIOMMU_MMIO_ID_BASE + pl->mmio;
+		}
+		if (r) {
+			snprintf(err, errlen, "%s: cannot put it behind the vIOMMU: %s",
+				 pl->vdev->label, strerror(-r));
+			return r;
+		}
+		virtio_dev_set_dma(pl->vdev, &dma);
+		pr_info("%s is behind the virtio-iommu", pl->vdev->label);
+	}
+	if (!any_pci)
+		return 0;
+	if (bridged != 1 && vm->bridge)
+		root_out[vm->bridge->pdev.devfn] = true;
+	for (uint32_t devfn = 0; devfn < 256; devfn++) {
+		if (!root_out[devfn])
+			continue;
+		iommu_map_range(vm, from, devfn);
+		from = devfn + 1;
+	}
+	/* Buses behind the bridge: all of them, or none. */
+	iommu_map_range(vm, from, bridged == 1 ? 0x10000 : 0x100);
+	return 0;
+}
 
 static int create_devices(struct vm *vm, char *err, size_t errlen)
 {
@@ -626,6 +838,11 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		return r;
 	}
 
+	if (cfg->iommu == IOMMU_VIRTIO) {
+		r = create_viommu(vm, err, errlen);
+		if (r)
+			return r;
+	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		struct virtio_blk_opts *o = calloc(1, sizeof(*o));
 		struct virtio_blk *blk;
@@ -633,8 +850,9 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		if (!o)
 			return -ENOMEM;
 		bool bridge;
-		char *arg =
-			take_bus_option(cfg->disks[i], &bridge, err, errlen);
+		int iommu;
+		char *arg = take_common_options(cfg->disks[i], &bridge, &iommu,
+						err, errlen);
 
 		if (!arg) {
 			free(o);
@@ -656,7 +874,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		r = attach_virtio(
 			vm, virtio_blk_vdev(blk),
 			place(o->transport == VIRTIO_TRANSPORT_MMIO, bridge),
-			PCI_CLASS_STORAGE_OTHER, err, errlen);
+			iommu, PCI_CLASS_STORAGE_OTHER, err, errlen);
 		free(o);
 		if (r)
 			return r;
@@ -666,7 +884,9 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		struct virtio_net *net;
 
 		bool bridge;
-		char *arg = take_bus_option(cfg->nets[i], &bridge, err, errlen);
+		int iommu;
+		char *arg = take_common_options(cfg->nets[i], &bridge, &iommu,
+						err, errlen);
 
 		if (!arg)
 			return -EINVAL;
@@ -684,7 +904,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		r = attach_virtio(
 			vm, virtio_net_vdev(net),
 			place(o.transport == VIRTIO_TRANSPORT_MMIO, bridge),
-			PCI_CLASS_NETWORK_ETHERNET, err, errlen);
+			iommu, PCI_CLASS_NETWORK_ETHERNET, err, errlen);
 		if (r)
 			return r;
 		pr_info("%s on tap %s", virtio_net_vdev(net)->label,
@@ -711,6 +931,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		vm->vdev_free[vm->nr_vdevs++] = free;
 		r = attach_virtio(vm, virtio_console_vdev(vc),
 				  cfg->virtio_console_transport,
+				  cfg->virtio_console_iommu,
 				  PCI_CLASS_COMMUNICATION_OTHER, err, errlen);
 		if (r)
 			return r;
@@ -731,11 +952,11 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		vm->vdev_obj[vm->nr_vdevs] = rng;
 		vm->vdev_free[vm->nr_vdevs++] = free;
 		r = attach_virtio(vm, &rng->vdev, cfg->rng_transport,
-				  PCI_CLASS_OTHERS, err, errlen);
+				  cfg->rng_iommu, PCI_CLASS_OTHERS, err, errlen);
 		if (r)
 			return r;
 	}
-	return 0;
+	return vm->viommu ? wire_viommu(vm, err, errlen) : 0;
 }
 
 static void vm_teardown(struct vm *vm)

@@ -16,6 +16,7 @@
 #include "../devices/virtio/virtio_pci.h"
 #include "../irq/gic.h"
 #include "../irq/msi.h"
+#include "../iommu/virtio_iommu.h"
 #include "fdt.h"
 #include "cli.h"
 #include "console.h"
@@ -67,6 +68,19 @@ struct vm {
 	struct virtio_mmio *vmmio[LAYOUT_VIRTIO_MMIO_SLOTS];
 	struct fdt_mmio_dev mmio_fdt[LAYOUT_VIRTIO_MMIO_SLOTS];
 	unsigned int nr_vmmio;
+	/* Where each virtio device sits, and whether the vIOMMU covers it. */
+	struct vm_placement {
+		struct virtio_dev *vdev;
+		struct pci_dev *pdev; /* NULL: on virtio-mmio slot @mmio */
+		unsigned int mmio;
+		bool iommu;
+	} placed[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
+	unsigned int nr_placed;
+	struct virtio_iommu *viommu; /* --iommu virtio */
+	struct vm_placement *viommu_at;
+	struct fdt_iommu_map iommu_map[FDT_IOMMU_MAP_MAX];
+	unsigned int nr_iommu_map;
+
 	struct virtio_dev *vdevs[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
 	void (*vdev_free[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS])(void *);
 	void *vdev_obj[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];

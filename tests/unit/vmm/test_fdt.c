@@ -295,8 +295,12 @@ Test(fdt, too_small_buffer_fails_cleanly)
 Test(fdt, pcie_host_bridge_and_virtio_mmio)
 {
 	struct fdt_params p = params(1);
-	const struct fdt_mmio_dev mm[2] = { { 0x0b000000, 0x200, 16 },
-					    { 0x0b000200, 0x200, 17 } };
+	const struct fdt_mmio_dev mm[2] = { { .base = 0x0b000000,
+					      .size = 0x200,
+					      .spi = 16 },
+					    { .base = 0x0b000200,
+					      .size = 0x200,
+					      .spi = 17 } };
 	const void *v;
 	int len, off;
 
@@ -351,4 +355,131 @@ Test(fdt, pcie_host_bridge_and_virtio_mmio)
 	cr_assert_eq(u32_at(v, 1), 17);
 	v = prop(off, "reg", &len);
 	cr_assert_eq(u64_at(v, 1), 0x200);
+}
+
+static void with_pci(struct fdt_params *p)
+{
+	p->pci_ecam_base = LAYOUT_PCI_ECAM_BASE;
+	p->pci_ecam_size = LAYOUT_PCI_ECAM_SIZE;
+	p->pci_mmio32_base = LAYOUT_PCI_MMIO32_BASE;
+	p->pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE;
+}
+
+Test(fdt, virtio_iommu_on_pci_is_a_child_of_the_host_bridge)
+{
+	struct fdt_params p = params(1);
+	/* IOMMU at 00:01.0 (RID 8) left out of the map */
+	const struct fdt_iommu_map map[2] = { { 0, 0, 8 },
+					      { 9, 9, 0x10000 - 9 } };
+	const struct fdt_mmio_dev mm[1] = { { .base = 0x0b000000,
+					      .size = 0x200,
+					      .spi = 16,
+					      .iommu = true,
+					      .iommu_id = 0x10000 } };
+	const void *v;
+	int len, off;
+
+	with_pci(&p);
+	p.viommu = FDT_VIOMMU_PCI;
+	p.viommu_devfn = 1 << 3;
+	p.pci_iommu_map = map;
+	p.nr_pci_iommu_map = 2;
+	p.nr_virtio_mmio = 1;
+	p.virtio_mmio = mm;
+	build(&p);
+
+	off = node("/pcie@30000000/iommu@1,0");
+	cr_assert(compatible(off, "virtio,pci-iommu"));
+	cr_assert(compatible(off, "pci1af4,1057"));
+	v = prop(off, "reg", &len);
+	cr_assert_eq(len, 5 * 4);
+	cr_assert_eq(u32_at(v, 0), 0x0800, "bus 0, device 1, function 0");
+	cr_assert_eq(u32_at(prop(off, "#iommu-cells", &len), 0), 1);
+	cr_assert_eq(u32_at(prop(off, "phandle", &len), 0),
+		     FDT_PHANDLE_VIOMMU);
+
+	off = node("/pcie@30000000");
+	v = prop(off, "iommu-map", &len);
+	cr_assert_eq(len, 2 * 4 * 4);
+	cr_assert_eq(u32_at(v, 0), 0);
+	cr_assert_eq(u32_at(v, 1), FDT_PHANDLE_VIOMMU);
+	cr_assert_eq(u32_at(v, 2), 0);
+	cr_assert_eq(u32_at(v, 3), 8);
+	cr_assert_eq(u32_at(v, 4), 9, "the IOMMU's own RID is left out");
+	cr_assert_eq(u32_at(v, 7), 0x10000 - 9);
+
+	off = node("/virtio_mmio@b000000");
+	v = prop(off, "iommus", &len);
+	cr_assert_eq(len, 2 * 4);
+	cr_assert_eq(u32_at(v, 0), FDT_PHANDLE_VIOMMU);
+	cr_assert_eq(u32_at(v, 1), 0x10000);
+}
+
+Test(fdt, virtio_iommu_on_mmio_has_iommu_cells_and_others_point_at_it)
+{
+	struct fdt_params p = params(1);
+	const struct fdt_mmio_dev mm[3] = {
+		{ .base = 0x0b000000, .size = 0x200, .spi = 16 },
+		{ .base = 0x0b000200,
+		  .size = 0x200,
+		  .spi = 17,
+		  .iommu = true,
+		  .iommu_id = 0x10001 },
+		{ .base = 0x0b000400, .size = 0x200, .spi = 18 },
+	};
+	const struct fdt_iommu_map map[1] = { { 0, 0, 0x10000 } };
+	const void *v;
+	int len, off;
+
+	with_pci(&p);
+	p.viommu = FDT_VIOMMU_MMIO;
+	p.viommu_mmio = 0;
+	p.pci_iommu_map = map;
+	p.nr_pci_iommu_map = 1;
+	p.nr_virtio_mmio = 3;
+	p.virtio_mmio = mm;
+	build(&p);
+
+	off = node("/virtio_mmio@b000000");
+	cr_assert_eq(u32_at(prop(off, "#iommu-cells", &len), 0), 1);
+	cr_assert_eq(u32_at(prop(off, "phandle", &len), 0),
+		     FDT_PHANDLE_VIOMMU);
+	cr_assert_null(fdt_getprop(blob, off, "iommus", &len));
+	off = node("/virtio_mmio@b000200");
+	v = prop(off, "iommus", &len);
+	cr_assert_eq(u32_at(v, 1), 0x10001);
+	off = node("/virtio_mmio@b000400");
+	cr_assert_null(fdt_getprop(blob, off, "iommus", &len),
+		       "an opted-out device has no iommus");
+	cr_assert_null(fdt_getprop(blob, off, "#iommu-cells", &len));
+	off = node("/pcie@30000000");
+	v = prop(off, "iommu-map", &len);
+	cr_assert_eq(len, 4 * 4);
+	cr_assert_lt(fdt_path_offset(blob, "/pcie@30000000/iommu@0,0"), 0);
+}
+
+Test(fdt, no_iommu_no_iommu_properties)
+{
+	struct fdt_params p = params(1);
+	const struct fdt_iommu_map map[1] = { { 0, 0, 0x10000 } };
+	int len, off;
+
+	with_pci(&p);
+	p.pci_iommu_map = map; /* ignored without a viommu */
+	p.nr_pci_iommu_map = 1;
+	build(&p);
+	off = node("/pcie@30000000");
+	cr_assert_null(fdt_getprop(blob, off, "iommu-map", &len));
+}
+
+Test(fdt, too_many_iommu_map_entries_is_an_error)
+{
+	struct fdt_params p = params(1);
+	static struct fdt_iommu_map map[FDT_IOMMU_MAP_MAX + 1];
+
+	with_pci(&p);
+	p.viommu = FDT_VIOMMU_PCI;
+	p.pci_iommu_map = map;
+	p.nr_pci_iommu_map = FDT_IOMMU_MAP_MAX + 1;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL);
 }

@@ -14,6 +14,7 @@
 #ifndef NESTBOX_VIRTIO_TEST_RING_H
 #define NESTBOX_VIRTIO_TEST_RING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "devices/virtio/virtio_mmio.h"
@@ -74,6 +75,51 @@ static inline uint32_t mrd(struct virtio_mmio *m, uint64_t off)
 static inline void mwr(struct virtio_mmio *m, uint64_t off, uint32_t v)
 {
 	virtio_mmio_ops.write(m, off, v, 4);
+}
+
+/*
+ * Reset, then the driver's side of 3.1.1 up to FEATURES_OK with
+ * @features. Returns whether the device kept FEATURES_OK.
+ */
+static inline bool mmio_negotiate(struct virtio_mmio *m, uint64_t features)
+{
+	uint32_t s = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+
+	mwr(m, VIRTIO_MMIO_STATUS, 0);
+	mwr(m, VIRTIO_MMIO_STATUS, s);
+	mwr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mwr(m, VIRTIO_MMIO_DRIVER_FEATURES, features >> 32);
+	mwr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mwr(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
+	mwr(m, VIRTIO_MMIO_STATUS, s | VIRTIO_STATUS_FEATURES_OK);
+	return mrd(m, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK;
+}
+
+/*
+ * Queue @q, QSIZE entries, at the device's bus addresses: guest physical,
+ * or IOVAs for a device behind an IOMMU.
+ */
+static inline void mmio_setup_queue(struct virtio_mmio *m, unsigned int q,
+				    uint64_t desc, uint64_t avail,
+				    uint64_t used)
+{
+	mwr(m, VIRTIO_MMIO_QUEUE_SEL, q);
+	mwr(m, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	mwr(m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	mwr(m, VIRTIO_MMIO_QUEUE_DESC_HIGH, desc >> 32);
+	mwr(m, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+	mwr(m, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, avail >> 32);
+	mwr(m, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+	mwr(m, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, used >> 32);
+	mwr(m, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+/* Add DRIVER_OK to the status; returns the status read back. */
+static inline uint32_t mmio_driver_ok(struct virtio_mmio *m)
+{
+	mwr(m, VIRTIO_MMIO_STATUS,
+	    mrd(m, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
+	return mrd(m, VIRTIO_MMIO_STATUS);
 }
 
 #endif /* NESTBOX_VIRTIO_TEST_RING_H */

@@ -586,7 +586,9 @@ static void *translate_locked(struct virtio_iommu *v, uint32_t id,
 		if (v->config.bypass)
 			return identity(v, addr, len, chunk);
 		post_fault(v, VIRTIO_IOMMU_FAULT_R_DOMAIN,
-			   fault_access_flags(access), id, addr);
+			   fault_access_flags(access) |
+				   VIRTIO_IOMMU_FAULT_F_ADDRESS,
+			   id, addr);
 		return NULL;
 	}
 	if (d->bypass)

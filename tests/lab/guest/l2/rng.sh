@@ -1,5 +1,10 @@
 # The guest's own virtio_rng driver serves /dev/hwrng from nestbox.
-cur=$(cat /sys/devices/virtual/misc/hw_random/rng_current 2>/dev/null)
+hw=/sys/devices/virtual/misc/hw_random
+# Another source (the host's SMCCC TRNG) may have registered first, e.g.
+# when the virtio device's probe waited for its IOMMU: pick ours.
+v=$(tr ' ' '\n' <$hw/rng_available 2>/dev/null | grep '^virtio_rng' | head -1)
+[ -z "$v" ] || echo "$v" >$hw/rng_current
+cur=$(cat $hw/rng_current 2>/dev/null)
 echo "NBL2: hwrng current=$cur"
 case "$cur" in virtio_rng*) ;; *) echo "NBL2: FAIL no virtio hwrng"; exit 1 ;; esac
 n=$(head -c 65536 /dev/hwrng | wc -c)

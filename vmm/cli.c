@@ -163,7 +163,9 @@ static int parse_iommu(const char *arg, struct vm_config *cfg, char *err,
 {
 	char buf[128], *tok, *save = NULL;
 
-	if (strlen(arg) >= sizeof(buf))
+	/* strtok_r() would skip empty items: refuse them first. */
+	if (strlen(arg) >= sizeof(buf) || strstr(arg, ",,") ||
+	    (arg[0] && arg[strlen(arg) - 1] == ','))
 		goto bad;
 	strcpy(buf, arg);
 	tok = strtok_r(buf, ",", &save);

@@ -89,6 +89,24 @@ expect_rc badconsole 1
 expect_one_line badconsole
 expect_err badconsole "/nonexistent/dir/log"
 
+run_vmm badiommu run --kernel "$K" --iommu smmu
+expect_rc badiommu 2
+expect_one_line badiommu
+expect_err badiommu "--iommu 'smmu': expected virtio"
+
+: >/tmp/bad.img
+dd if=/dev/zero of=/tmp/bad.img bs=4096 count=16 2>/dev/null
+run_vmm iommuon run --kernel "$K" --disk /tmp/bad.img,iommu=on
+expect_rc iommuon 1
+expect_one_line iommuon
+expect_err iommuon "iommu=on needs --iommu virtio"
+
+run_vmm iommusplit run --kernel "$K" --iommu virtio \
+	--disk /tmp/bad.img,bus=bridge --rng=bridge,iommu=off
+expect_rc iommusplit 1
+expect_one_line iommusplit
+expect_err iommusplit "behind the PCIe-to-PCI bridge share one requester ID"
+
 mv /dev/kvm /dev/kvm.hidden
 run_vmm nokvm run --kernel "$K" --initrd "$I"
 mv /dev/kvm.hidden /dev/kvm

@@ -201,3 +201,71 @@ Test(cli, device_options)
 			   "--virtio-console=isa"),
 		     CLI_ERROR);
 }
+
+Test(cli, iommu_option)
+{
+	struct vm_config cfg;
+	char err[256] = "";
+
+	cr_assert_eq(parse(&cfg, err, 3, "run", "--kernel", "k"), CLI_RUN);
+	cr_assert_eq(cfg.iommu, IOMMU_NONE);
+	cr_assert_eq(cfg.rng_iommu, -1);
+
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k", "--iommu",
+			   "virtio"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.iommu, IOMMU_VIRTIO);
+	cr_assert_eq(cfg.iommu_transport, TRANSPORT_PCI);
+	cr_assert(cfg.iommu_bypass, "bypass defaults to on");
+
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k", "--iommu",
+			   "virtio,transport=mmio,bypass=off"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.iommu_transport, TRANSPORT_MMIO);
+	cr_assert_not(cfg.iommu_bypass);
+
+	static const char *const bad[] = {
+		"smmuv3",	     "virtio,transport=bridge", "virtio,bypass",
+		"virtio,bypass=yes", "virtio,,",		"",
+		"virtio,bogus=1",
+	};
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k",
+				   "--iommu", bad[i]),
+			     CLI_ERROR, "'%s'", bad[i]);
+		cr_assert(strstr(err, "--iommu"), "'%s': %s", bad[i], err);
+		cr_assert_null(strchr(err, '\n'));
+	}
+}
+
+Test(cli, per_device_iommu_opt_out)
+{
+	struct vm_config cfg;
+	char err[256] = "";
+
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k",
+			   "--rng=mmio,iommu=off", "--virtio-console=iommu=on"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.rng_transport, TRANSPORT_MMIO);
+	cr_assert_eq(cfg.rng_iommu, 0);
+	cr_assert_eq(cfg.virtio_console_transport, TRANSPORT_PCI);
+	cr_assert_eq(cfg.virtio_console_iommu, 1);
+
+	cr_assert_eq(parse(&cfg, err, 4, "run", "--kernel", "k",
+			   "--rng=bridge"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.rng_transport, TRANSPORT_PCI_BRIDGE);
+	cr_assert_eq(cfg.rng_iommu, -1);
+
+	static const char *const bad[] = { "--rng=pci,iommu=maybe",
+					   "--rng=pci,bus=root",
+					   "--rng=iommu=off,pci", "--rng=," };
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(parse(&cfg, err, 4, "run", "--kernel", "k",
+				   bad[i]),
+			     CLI_ERROR, "'%s'", bad[i]);
+		cr_assert(strstr(err, "--rng"), "'%s': %s", bad[i], err);
+	}
+}

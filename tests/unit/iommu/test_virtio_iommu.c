@@ -527,3 +527,83 @@ Test(virtio_iommu, bypass_default_lets_unattached_endpoints_through,
 	cr_assert_null(as.ops->translate(&as, DMA_TARGET, 8, DMA_READ, &chunk),
 		       "attached: translated");
 }
+
+/* ---- endpoints the VM lets the guest name, and per-translation IDs ---- */
+
+#define DYN_EP 0x108 /* e.g. 01:01.0 once the guest numbered the bus 1 */
+
+static bool accept_dyn(void *opaque, uint32_t id)
+{
+	return id == *(uint32_t *)opaque;
+}
+
+Test(virtio_iommu, the_vm_decides_which_undeclared_endpoints_exist)
+{
+	uint32_t ok_id = DYN_EP;
+
+	cr_assert_eq(attach(1, DYN_EP), VIRTIO_IOMMU_S_NOENT,
+		     "no check installed: only declared endpoints");
+	virtio_iommu_set_endpoint_check(&viommu, accept_dyn, &ok_id);
+	cr_assert_eq(attach(1, DYN_EP + 1), VIRTIO_IOMMU_S_NOENT);
+	cr_assert_eq(attach(1, DYN_EP), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(viommu.nr_endpoints, 3, "EP, EP2 and the new one");
+	/* Attaching it again does not declare it twice. */
+	cr_assert_eq(attach(2, DYN_EP), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(viommu.nr_endpoints, 3);
+	cr_assert_eq(detach(2, DYN_EP), VIRTIO_IOMMU_S_OK);
+}
+
+Test(virtio_iommu, the_endpoint_table_is_bounded)
+{
+	uint32_t ok_id;
+
+	virtio_iommu_set_endpoint_check(&viommu, accept_dyn, &ok_id);
+	for (uint32_t id = 0x1000;; id++) {
+		ok_id = id;
+		if (viommu.nr_endpoints == VIRTIO_IOMMU_MAX_ENDPOINTS) {
+			cr_assert_eq(attach(1, id), VIRTIO_IOMMU_S_NOENT);
+			break;
+		}
+		cr_assert_eq(attach(1, id), VIRTIO_IOMMU_S_OK, "id %u", id);
+	}
+}
+
+static uint32_t current_rid;
+
+static uint32_t rid_of(const void *ctx)
+{
+	cr_assert_eq(ctx, &current_rid);
+	return current_rid;
+}
+
+Test(virtio_iommu, a_client_translates_with_the_id_it_has_now)
+{
+	struct dma_space as;
+	uint64_t chunk = 0;
+
+	cr_assert_eq(virtio_iommu_client_dma(&viommu, rid_of, &current_rid,
+					     &as),
+		     0);
+	cr_assert_eq(attach(1, EP), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(map(1, 0x10000, 0x1ffff, DMA_TARGET, RW),
+		     VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(attach(2, EP2), VIRTIO_IOMMU_S_OK);
+	cr_assert_eq(map(2, 0x10000, 0x1ffff, DMA_TARGET + 0x20000, RW),
+		     VIRTIO_IOMMU_S_OK);
+	current_rid = EP;
+	cr_assert_eq(as.ops->translate(&as, 0x10000, 8, DMA_READ, &chunk),
+		     gpa(DMA_TARGET));
+	/* The guest renumbered the bus: the same device is now EP2. */
+	current_rid = EP2;
+	cr_assert_eq(as.ops->translate(&as, 0x10000, 8, DMA_READ, &chunk),
+		     gpa(DMA_TARGET + 0x20000));
+	/* An ID nobody attached: unattached, so (bypass off) a fault. */
+	current_rid = 0x4242;
+	post_events(1);
+	cr_assert_null(as.ops->translate(&as, 0x10000, 8, DMA_READ, &chunk));
+	cr_assert_eq(event(0)->reason, VIRTIO_IOMMU_FAULT_R_DOMAIN);
+	cr_assert_eq(event(0)->endpoint, 0x4242);
+	cr_assert_eq(event(0)->address, 0x10000);
+	cr_assert(event(0)->flags & VIRTIO_IOMMU_FAULT_F_ADDRESS);
+	cr_assert_eq(viommu.stats.translations, 3);
+}

@@ -28,6 +28,13 @@ struct dma_space_ops {
 	 */
 	void *(*translate)(struct dma_space *as, uint64_t addr, uint64_t len,
 			   unsigned int access, uint64_t *chunk);
+	/*
+	 * A number that changes whenever a translation given earlier may
+	 * have become invalid (unmap, detach, ...). Users that keep host
+	 * pointers (ring mappings) translate again when it moved. May be
+	 * NULL: translations never go stale.
+	 */
+	uint64_t (*generation)(struct dma_space *as);
 };
 
 struct dma_space {
@@ -42,6 +49,11 @@ static inline void dma_space_init_identity(struct dma_space *as,
 	as->ops = NULL;
 	as->mem = mem;
 	as->opaque = NULL;
+}
+
+static inline uint64_t dma_generation(struct dma_space *as)
+{
+	return as->ops && as->ops->generation ? as->ops->generation(as) : 0;
 }
 
 /*

@@ -150,6 +150,7 @@ static void detach_endpoint(struct virtio_iommu_endpoint *ep)
 
 	if (!d)
 		return;
+	atomic_fetch_add(&ep->viommu->generation, 1);
 	ep->domain = NULL;
 	if (--d->nr_endpoints == 0)
 		free_domain(d);
@@ -286,6 +287,8 @@ static uint8_t handle_unmap(struct virtio_iommu *v, const struct req_unmap *r)
 		return VIRTIO_IOMMU_S_INVAL;
 	/* A mapping straddling either end: refuse, unmap nothing. */
 	n = iova_tree_remove(&d->mappings, start, end);
+	if (n > 0)
+		atomic_fetch_add(&v->generation, 1);
 	return n == -ERANGE ? VIRTIO_IOMMU_S_RANGE : VIRTIO_IOMMU_S_OK;
 }
 
@@ -477,12 +480,14 @@ static void virtio_iommu_config_write(struct virtio_dev *vdev, uint32_t off,
 	    !negotiated(v, VIRTIO_IOMMU_F_BYPASS_CONFIG))
 		return;
 	v->config.bypass = *(const uint8_t *)buf ? 1 : 0;
+	atomic_fetch_add(&v->generation, 1);
 }
 
 static void virtio_iommu_reset(struct virtio_dev *vdev)
 {
 	struct virtio_iommu *v = vdev->priv;
 
+	atomic_fetch_add(&v->generation, 1);
 	for (unsigned int i = 0; i < v->nr_endpoints; i++)
 		v->endpoints[i].domain = NULL;
 	for (unsigned int i = 0; i < VIRTIO_IOMMU_MAX_DOMAINS; i++)
@@ -632,8 +637,16 @@ static void *client_translate(struct dma_space *as, uint64_t addr,
 	return p;
 }
 
+static uint64_t client_generation(struct dma_space *as)
+{
+	struct virtio_iommu_client *c = as->opaque;
+
+	return atomic_load(&c->viommu->generation);
+}
+
 static const struct dma_space_ops client_dma_ops = {
 	.translate = client_translate,
+	.generation = client_generation,
 };
 
 static int new_client(struct virtio_iommu *v, uint32_t id,

@@ -163,6 +163,9 @@ struct virtio_iommu {
 	bool (*endpoint_ok)(void *opaque, uint32_t id);
 	void *endpoint_ok_opaque;
 
+	/* Bumped when translations may have gone stale (unmap, detach...). */
+	atomic_uint_fast64_t generation;
+
 	/* Statistics (vdev.lock): faults delivered on the eventq, and lost
 	 * (no buffer posted); requests by type; translations. */
 	uint64_t faults_reported, faults_dropped;

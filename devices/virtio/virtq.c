@@ -107,32 +107,22 @@ static unsigned int virtq_avail_event_word(const struct virtq *vq)
 	return VIRTQ_RING_HDR + VIRTQ_USED_ELEM_WORDS * vq->size;
 }
 
-int virtq_enable(struct virtq *vq, struct dma_space *dma, uint64_t features)
+/*
+ * Translate the three rings through vq->dma. Behind a vIOMMU this is done
+ * again whenever its generation moved (an unmap or detach may have taken
+ * them away), so the device never keeps using memory the guest revoked.
+ */
+static int virtq_map_rings(struct virtq *vq)
 {
 	void *desc, *avail, *used;
 
-	virtq_disable(vq);
-	if (!virtq_size_valid(vq->size)) {
-		pr_debug("virtq: queue size %u is not a power of two in 1..%u",
-			 vq->size, VIRTQ_SIZE_MAX);
-		return -EINVAL;
-	}
-	if (vq->desc_addr % VIRTQ_DESC_ALIGN ||
-	    vq->avail_addr % VIRTQ_AVAIL_ALIGN ||
-	    vq->used_addr % VIRTQ_USED_ALIGN) {
-		pr_debug(
-			"virtq: misaligned rings desc 0x%llx avail 0x%llx used 0x%llx",
-			(unsigned long long)vq->desc_addr,
-			(unsigned long long)vq->avail_addr,
-			(unsigned long long)vq->used_addr);
-		return -EINVAL;
-	}
-	desc = dma_map_contig(dma, vq->desc_addr, virtq_desc_bytes(vq->size),
-			      DMA_READ);
-	avail = dma_map_contig(dma, vq->avail_addr, virtq_avail_bytes(vq->size),
-			       DMA_READ);
-	used = dma_map_contig(dma, vq->used_addr, virtq_used_bytes(vq->size),
-			      DMA_WRITE);
+	vq->ring_gen = dma_generation(vq->dma);
+	desc = dma_map_contig(vq->dma, vq->desc_addr,
+			      virtq_desc_bytes(vq->size), DMA_READ);
+	avail = dma_map_contig(vq->dma, vq->avail_addr,
+			       virtq_avail_bytes(vq->size), DMA_READ);
+	used = dma_map_contig(vq->dma, vq->used_addr,
+			      virtq_used_bytes(vq->size), DMA_WRITE);
 	if (!desc || !avail || !used) {
 		pr_debug(
 			"virtq: rings desc 0x%llx avail 0x%llx used 0x%llx (size %u) are not mappable",
@@ -150,11 +140,46 @@ int virtq_enable(struct virtq *vq, struct dma_space *dma, uint64_t features)
 		pr_debug("virtq: rings map to misaligned host memory");
 		return -EINVAL;
 	}
-
-	vq->dma = dma;
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
+	return 0;
+}
+
+/* false when the rings are gone (and stay gone until the next reset). */
+static bool virtq_rings_valid(struct virtq *vq)
+{
+	if (vq->rings_lost)
+		return false;
+	if (vq->ring_gen == dma_generation(vq->dma))
+		return true;
+	if (!virtq_map_rings(vq))
+		return true;
+	vq->rings_lost = true;
+	return false;
+}
+
+int virtq_enable(struct virtq *vq, struct dma_space *dma, uint64_t features)
+{
+	virtq_disable(vq);
+	if (!virtq_size_valid(vq->size)) {
+		pr_debug("virtq: queue size %u is not a power of two in 1..%u",
+			 vq->size, VIRTQ_SIZE_MAX);
+		return -EINVAL;
+	}
+	if (vq->desc_addr % VIRTQ_DESC_ALIGN ||
+	    vq->avail_addr % VIRTQ_AVAIL_ALIGN ||
+	    vq->used_addr % VIRTQ_USED_ALIGN) {
+		pr_debug(
+			"virtq: misaligned rings desc 0x%llx avail 0x%llx used 0x%llx",
+			(unsigned long long)vq->desc_addr,
+			(unsigned long long)vq->avail_addr,
+			(unsigned long long)vq->used_addr);
+		return -EINVAL;
+	}
+	vq->dma = dma;
+	if (virtq_map_rings(vq))
+		return -EINVAL;
 	vq->event_idx = features & (1ULL << VIRTIO_F_EVENT_IDX);
 	vq->indirect = features & (1ULL << VIRTIO_F_INDIRECT_DESC);
 	vq->last_avail_idx = 0;
@@ -168,6 +193,7 @@ int virtq_enable(struct virtq *vq, struct dma_space *dma, uint64_t features)
 void virtq_disable(struct virtq *vq)
 {
 	vq->enabled = false;
+	vq->rings_lost = false;
 	vq->dma = NULL;
 	vq->desc = NULL;
 	vq->avail = NULL;
@@ -363,6 +389,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem)
 
 	if (!vq->enabled)
 		return 0;
+	if (!virtq_rings_valid(vq)) {
+		pr_debug("virtq: the rings are no longer mapped");
+		return -EINVAL;
+	}
 	avail_idx = virtq_avail_idx(vq);
 	pending = avail_idx - vq->last_avail_idx;
 	if (!pending)
@@ -405,7 +435,7 @@ void virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t len)
 {
 	volatile uint32_t *ent;
 
-	if (!vq->enabled)
+	if (!vq->enabled || !virtq_rings_valid(vq))
 		return;
 	/*
 	 * 2.7.8.2: len is what the device wrote; never claim more than the
@@ -428,7 +458,7 @@ bool virtq_should_notify(struct virtq *vq)
 	uint16_t old, new, event;
 	bool valid;
 
-	if (!vq->enabled)
+	if (!vq->enabled || !virtq_rings_valid(vq))
 		return false;
 	/*
 	 * Order our used idx store before reading the driver's suppression
@@ -453,7 +483,7 @@ bool virtq_should_notify(struct virtq *vq)
 
 void virtq_disable_notify(struct virtq *vq)
 {
-	if (!vq->enabled)
+	if (!vq->enabled || !virtq_rings_valid(vq))
 		return;
 	/*
 	 * 2.7.10: with EVENT_IDX the driver kicks only when avail idx passes
@@ -465,7 +495,7 @@ void virtq_disable_notify(struct virtq *vq)
 
 bool virtq_enable_notify(struct virtq *vq)
 {
-	if (!vq->enabled)
+	if (!vq->enabled || !virtq_rings_valid(vq))
 		return false;
 	if (vq->event_idx)
 		virtq_used_write(vq, virtq_avail_event_word(vq),

@@ -67,6 +67,10 @@ struct virtq {
 	uint16_t used_idx;
 	uint16_t signalled_used;
 	bool signalled_used_valid;
+	/* dma_generation() when the rings were translated; rings_lost: a
+	 * later translation failed, the queue is dead until reset. */
+	uint64_t ring_gen;
+	bool rings_lost;
 };
 
 /*

@@ -225,7 +225,9 @@ static void *fake_translate(struct dma_space *as, uint64_t addr, uint64_t len,
 	return gmem_ptr(as->mem, addr, *chunk);
 }
 
-static const struct dma_space_ops fake_iommu_ops = { fake_translate };
+static const struct dma_space_ops fake_iommu_ops = {
+	.translate = fake_translate,
+};
 
 static void use_iommu(void)
 {

@@ -1,23 +1,25 @@
-# lab: timeout=620
+# lab: timeout=900
 # virtio-net on a tap that nestbox creates in a private network namespace
 # of L1 (link-local addresses; nothing leaves the emulated host): ping and
 # 4 MiB each way with checksums, over PCI, behind the PCIe-to-PCI bridge,
-# over MMIO, and over PCI behind the virtio-iommu (L2 in strict DMA mode).
+# over MMIO, and over PCI behind the virtio-iommu (L2 in strict and lazy
+# DMA modes).
 mkdir -p /tmp/www
 yes nestbox-net-pattern-down | head -c 4194304 >/tmp/www/data
 down=$(md5sum </tmp/www/data | cut -d' ' -f1)
 up=$(yes nestbox-net-pattern-up | head -c 4194304 | md5sum | cut -d' ' -f1)
 
-for t in pci bridge mmio viommu; do
+for t in pci bridge mmio viommu viommu-lazy; do
 	spec="tap=nbtap0,transport=$t"
 	extra=""
 	kargs=""
 	[ $t = bridge ] && spec="tap=nbtap0,bus=bridge"
-	if [ $t = viommu ]; then
+	case $t in viommu*)
 		spec="tap=nbtap0"
 		extra="--iommu virtio"
 		kargs="iommu.passthrough=0 iommu.strict=1"
-	fi
+		[ $t = viommu-lazy ] && kargs="iommu.passthrough=0 iommu.strict=0"
+	esac
 	rm -f /tmp/www/ack /tmp/up.recv
 	unshare -n sh -c "
 		ip link set lo up
@@ -65,3 +67,4 @@ done
 # Translated: the guest mapped its buffers and nestbox translated them.
 expect_err net-viommu "virtio-net.* is behind the virtio-iommu"
 expect_err net-viommu "virtio-iommu: requests .* map=[1-9][0-9]* .*translations=[1-9][0-9]*; faults reported=0"
+expect_err net-viommu-lazy "virtio-iommu: requests .* map=[1-9][0-9]* .*translations=[1-9][0-9]*; faults reported=0"

@@ -12,7 +12,9 @@ yes nestbox-net-pattern-up | head -c 4194304 >/tmp/up
 nc 169.254.77.1 5000 </tmp/up &
 # L1 publishes /ack once it holds all 4 MiB with the right checksum.
 i=0
-while [ $i -lt 120 ]; do
+# Behind a strict vIOMMU every packet costs a MAP and an UNMAP request:
+# give slow (emulated, nested) hosts time.
+while [ $i -lt 300 ]; do
 	if wget -q -O /tmp/ack http://169.254.77.1:8080/ack 2>/dev/null; then
 		echo "NBL2: net tx acked $(cat /tmp/ack)"
 		exit 0

@@ -84,8 +84,14 @@ static void sync_vector_locked(struct msix *m, unsigned int i)
 	const struct host_ops *h = m->host;
 	int r;
 
-	if (!deliverable(m, i))
+	if (!deliverable(m, i)) {
+		if (m->unbind_masked && v->route >= 0 && h &&
+		    h->msi_route_del) {
+			h->msi_route_del(h->opaque, v->route, v->fd);
+			v->route = -1;
+		}
 		return;
+	}
 	if (h && h->msi_route_add) {
 		if (v->route < 0) {
 			r = h->msi_route_add(h->opaque, addr, v->data,

@@ -54,6 +54,13 @@ struct msix {
 	struct msix_vector vec[MSIX_MAX_VECTORS];
 	uint64_t pba;
 	bool enabled, masked_all;
+	/*
+	 * Unbind a vector's route while it is masked. An assigned device
+	 * signals the eventfd itself, so a bound route would deliver through
+	 * the mask; unbound, the signal waits in the eventfd and KVM delivers
+	 * it when the irqfd is bound again on unmask.
+	 */
+	bool unbind_masked;
 	unsigned int signals; /* interrupts raised (for tests and stats) */
 	atomic_bool warned;
 };

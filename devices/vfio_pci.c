@@ -19,7 +19,7 @@
 #define PCI_PM_PMC_PME_MASK	  0xf800 /* PME_Support: no PME is delivered */
 #define PCI_PM_CTRL		  4
 #define PCI_PM_CTRL_NO_SOFT_RESET 0x0008
-#define PCI_EXP_SIZEOF_V1	  0x24
+#define PCI_EXP_SIZEOF_V1	  0x14 /* PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 */
 #define PCI_EXP_FLAGS_VERS	  0x000f
 #define PCI_EXP_DEVCAP_FLR	  0x10000000
 #define PCI_EXP_DEVCTL_BCR_FLR	  0x8000

@@ -38,6 +38,9 @@ const char cli_usage[] =
 	"                         attached is let through (default on). Add\n"
 	"                         iommu=off to a device's SPEC (--rng=pci,iommu=off)\n"
 	"                         to leave it out\n"
+	"  --vfio DEV[,bus=bridge]  assign a host PCI function bound to vfio-pci\n"
+	"                         (DEV: 0000:01:00.0 or /dev/vfio/devices/vfioN),\n"
+	"                         repeatable\n"
 	"  --dump-dtb FILE        also write the generated device tree to FILE\n"
 	"  -v, --verbose          more detail on stderr (repeat for debug)\n"
 	"\n"
@@ -128,6 +131,7 @@ enum {
 	OPT_NET,
 	OPT_VIRTIO_CONSOLE,
 	OPT_IOMMU,
+	OPT_VFIO,
 };
 
 static int parse_console(const char *arg, struct vm_config *cfg)
@@ -271,6 +275,7 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		{ "virtio-console", optional_argument, NULL,
 		  OPT_VIRTIO_CONSOLE },
 		{ "iommu", required_argument, NULL, OPT_IOMMU },
+		{ "vfio", required_argument, NULL, OPT_VFIO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -401,6 +406,15 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 					optarg);
 				return CLI_ERROR;
 			}
+			break;
+		case OPT_VFIO:
+			if (cfg->nr_vfio == CLI_MAX_VFIO) {
+				snprintf(err, errlen,
+					 "--vfio: at most %d assigned devices",
+					 CLI_MAX_VFIO);
+				return CLI_ERROR;
+			}
+			cfg->vfio[cfg->nr_vfio++] = optarg;
 			break;
 		case OPT_IOMMU:
 			if (parse_iommu(optarg, cfg, err, errlen))

@@ -15,6 +15,7 @@ enum iommu_kind { IOMMU_NONE, IOMMU_VIRTIO };
 
 #define CLI_MAX_DISKS 16
 #define CLI_MAX_NETS  8
+#define CLI_MAX_VFIO  8
 
 struct vm_config {
 	const char *kernel;
@@ -37,6 +38,9 @@ struct vm_config {
 	enum transport_kind virtio_console_transport;
 	/* iommu= of --rng and --virtio-console: -1 unset, 0 off, 1 on */
 	int rng_iommu, virtio_console_iommu;
+
+	const char *vfio[CLI_MAX_VFIO]; /* --vfio values, parsed by vm.c */
+	unsigned int nr_vfio;
 
 	enum iommu_kind iommu;
 	enum transport_kind iommu_transport; /* PCI (root bus) or MMIO */

@@ -19,6 +19,7 @@
 #include "image.h"
 #include "layout.h"
 #include "log.h"
+#include "vfio.h"
 #include "../devices/virtio/virtio_blk.h"
 #include "../devices/virtio/virtio_console.h"
 #include "../devices/virtio/virtio_net.h"
@@ -790,6 +791,106 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+int vm_memslot_alloc(struct vm *vm)
+{
+	for (int i = 1; i < 64; i++)
+		if (!(vm->memslots_used & (1ULL << i))) {
+			vm->memslots_used |= 1ULL << i;
+			return i;
+		}
+	return -1;
+}
+
+void vm_memslot_free(struct vm *vm, int slot)
+{
+	if (slot > 0 && slot < 64)
+		vm->memslots_used &= ~(1ULL << slot);
+}
+
+int vm_kvm_vfio_add(struct vm *vm, int fd, char *err, size_t errlen)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_GROUP, /* KVM_DEV_VFIO_FILE, same value */
+		.attr = KVM_DEV_VFIO_GROUP_ADD, /* KVM_DEV_VFIO_FILE_ADD */
+		.addr = (uint64_t)(uintptr_t)&fd,
+	};
+
+	if (vm->kvm_vfio_fd < 0) {
+		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+
+		if (ioctl(vm->kvm.vm_fd, KVM_CREATE_DEVICE, &cd) < 0) {
+			snprintf(err, errlen,
+				 "KVM has no VFIO device (CONFIG_KVM_VFIO): %s",
+				 strerror(errno));
+			return -errno;
+		}
+		vm->kvm_vfio_fd = cd.fd;
+	}
+	if (ioctl(vm->kvm_vfio_fd, KVM_SET_DEVICE_ATTR, &attr) < 0) {
+		snprintf(err, errlen, "KVM_DEV_VFIO_FILE_ADD: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* --vfio DEV[,bus=bridge]: open, model, place on the bus, wire INTx. */
+static int create_vfio(struct vm *vm, const char *spec, char *err,
+		       size_t errlen)
+{
+	struct vfio_assigned *a;
+	bool bridge;
+	int iommu, r;
+	char *dev = take_common_options(spec, &bridge, &iommu, err, errlen);
+
+	if (!dev)
+		return -EINVAL;
+	if (strchr(dev, ',')) {
+		snprintf(err, errlen,
+			 "--vfio '%s': expected DEV[,bus=bridge|root]", spec);
+		free(dev);
+		return -EINVAL;
+	}
+	if (vm->cfg->iommu != IOMMU_NONE && iommu != 0) {
+		snprintf(err, errlen,
+			 "--vfio %s: assigned devices behind --iommu virtio are not supported yet; add iommu=off to keep it out of the vIOMMU",
+			 dev);
+		free(dev);
+		return -ENOTSUP;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		free(dev);
+		return -ENOMEM;
+	}
+	vm->vfio[vm->nr_vfio++] = a;
+	r = vfio_assigned_open(a, vm, dev, err, errlen);
+	free(dev);
+	if (r)
+		return r;
+	if (bridge && !vm->bridge) {
+		vm->bridge = calloc(1, sizeof(*vm->bridge));
+		if (!vm->bridge)
+			return -ENOMEM;
+		pci_bridge_init(vm->bridge, 0);
+		r = pci_host_add(&vm->pci, &vm->bridge->pdev, -1);
+		if (r < 0) {
+			snprintf(err, errlen, "no PCI slot for the bridge");
+			return r;
+		}
+	}
+	r = bridge ? pci_bridge_add(vm->bridge, &a->model.pdev, -1)
+		   : pci_host_add(&vm->pci, &a->model.pdev, -1);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot add it to PCI: %s", a->name,
+			 strerror(-r));
+		return r;
+	}
+	pr_info("%s at PCI %s slot %d", a->name,
+		bridge ? "bridge bus" : "root bus", r);
+	return vfio_assigned_start(a, err, errlen);
+}
+
 static int create_devices(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -840,6 +941,11 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 
 	if (cfg->iommu == IOMMU_VIRTIO) {
 		r = create_viommu(vm, err, errlen);
+		if (r)
+			return r;
+	}
+	for (unsigned int i = 0; i < cfg->nr_vfio; i++) {
+		r = create_vfio(vm, cfg->vfio[i], err, errlen);
 		if (r)
 			return r;
 	}
@@ -969,6 +1075,15 @@ static void vm_teardown(struct vm *vm)
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	gic_destroy(&vm->gic);
+	/* Assigned devices: reset them while their memory slots still exist. */
+	for (unsigned int i = 0; i < vm->nr_vfio; i++) {
+		vfio_assigned_close(vm->vfio[i]);
+		free(vm->vfio[i]);
+	}
+	if (vm->kvm_vfio_fd >= 0)
+		close(vm->kvm_vfio_fd);
+	if (vm->ioas_ready)
+		iommufd_close(&vm->iommufd);
 	/* Guest RAM goes before the VM fd so KVM tears down less. */
 	kvm_close(&vm->kvm);
 	gmem_free(&vm->mem);
@@ -1006,6 +1121,8 @@ int vm_run(const struct vm_config *cfg)
 	vm->gic.fd = vm->gic.its_fd = -1;
 	vm->mem.fd = -1;
 	vm->loop.stop_fd = -1;
+	vm->kvm_vfio_fd = -1;
+	vm->iommufd.fd = -1;
 	mmio_bus_init(&vm->bus);
 	bf.kernel_fd = bf.initrd_fd = -1;
 	atomic_init(&vm->exit_status, -1);

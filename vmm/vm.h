@@ -16,6 +16,7 @@
 #include "../devices/virtio/virtio_pci.h"
 #include "../irq/gic.h"
 #include "../irq/msi.h"
+#include "../iommu/iommufd.h"
 #include "../iommu/virtio_iommu.h"
 #include "fdt.h"
 #include "cli.h"
@@ -81,6 +82,15 @@ struct vm {
 	struct fdt_iommu_map iommu_map[FDT_IOMMU_MAP_MAX];
 	unsigned int nr_iommu_map;
 
+	/* Assigned devices (--vfio) and what they share. */
+	struct vfio_assigned *vfio[CLI_MAX_VFIO];
+	unsigned int nr_vfio;
+	struct iommufd iommufd;
+	uint32_t ioas;
+	bool ioas_ready, ioas_ram_mapped;
+	int kvm_vfio_fd; /* KVM's VFIO device, -1 until the first --vfio */
+	uint64_t memslots_used; /* bitmap; slot 0 is RAM */
+
 	struct virtio_dev *vdevs[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
 	void (*vdev_free[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS])(void *);
 	void *vdev_obj[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
@@ -105,6 +115,12 @@ int vm_run(const struct vm_config *cfg);
  * NULL, is a malloc'd text printed on stderr once the terminal is restored.
  */
 void vm_request_exit(struct vm *vm, int status, char *report);
+
+/* KVM memory slots beyond RAM (BARs of assigned devices); -1: none. */
+int vm_memslot_alloc(struct vm *vm);
+void vm_memslot_free(struct vm *vm, int slot);
+/* Register a VFIO device file with KVM's VFIO device. */
+int vm_kvm_vfio_add(struct vm *vm, int fd, char *err, size_t errlen);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned int id, char *err,

@@ -1,0 +1,72 @@
+# lab: timeout=600
+# lab-qemu: -device edu -netdev hubport,id=hp1,hubid=0 -netdev hubport,id=hp2,hubid=0 -device e1000e,netdev=hp1,romfile= -device e1000e,netdev=hp2,romfile=
+# PCI device assignment through the VFIO cdev and iommufd: QEMU's edu and
+# one of two e1000e NICs of the emulated host are bound to vfio-pci in L1
+# and assigned to L2, where edu answers on its mapped BAR and L2's own
+# e1000e driver pings L1's other e1000e over a QEMU hub (nothing leaves
+# the emulated host). Then the error cases, one line each.
+find_fn() { # vendor device [skip]
+	n=0
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] || continue
+		if [ "$n" = "${3:-0}" ]; then basename "$d"; return; fi
+		n=$((n + 1))
+	done
+}
+bind_vfio() {
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ -e "/sys/bus/pci/devices/$1/vfio-dev" ] || fail "$1: not on vfio-pci"
+	ok "$1 bound to vfio-pci"
+}
+EDU=$(find_fn 0x1234 0x11e8)
+NIC=$(find_fn 0x8086 0x10d3 0)
+PEER=$(find_fn 0x8086 0x10d3 1)
+[ -n "$EDU" ] && [ -n "$NIC" ] && [ -n "$PEER" ] || fail "lab devices missing"
+echo "edu $EDU, assigned NIC $NIC, L1's NIC $PEER"
+
+# Bad input first, with the devices still on their host drivers.
+run_vmm notvfio run --kernel "$L2_LAB_KERNEL" --vfio "$NIC"
+expect_rc notvfio 1
+expect_one_line notvfio
+expect_err notvfio "bound to e1000e, not vfio-pci"
+run_vmm nodev run --kernel "$L2_LAB_KERNEL" --vfio 0000:0f:1f.7
+expect_rc nodev 1
+expect_one_line nodev
+expect_err nodev "no such PCI device"
+run_vmm badspec run --kernel "$L2_LAB_KERNEL" --vfio eth0
+expect_rc badspec 1
+expect_one_line badspec
+expect_err badspec "expected a host PCI address"
+
+bind_vfio "$EDU"
+bind_vfio "$NIC"
+pifc=$(ls "/sys/bus/pci/devices/$PEER/net" | head -1)
+ip link set "$pifc" up
+ip addr add 169.254.78.1/24 dev "$pifc"
+
+run_vmm assign run -v --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --vfio "$EDU" --vfio "$NIC" \
+	--cmdline "console=ttyAMA0 quiet nbl2.run=vfio-l2 nbl2.action=poweroff"
+grep NBL2 /tmp/assign.out
+ip -s link show "$pifc"
+expect_rc assign 0
+expect_out assign "NBL2: edu-probe: liveness ok"
+expect_out assign "NBL2: edu-probe: factorial(10) = 3628800"
+expect_out assign "NBL2: e1000e ping ok"
+expect_out assign "NBL2: run vfio-l2 rc=0"
+
+# A second VMM cannot take a device the first one holds.
+/bin/nestbox run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 128M --vfio "$EDU" --console none \
+	--cmdline "quiet nbl2.action=shell" </dev/null >/dev/null 2>&1 &
+holder=$!
+sleep 5
+run_vmm busy run --kernel "$L2_LAB_KERNEL" --vfio "$EDU"
+kill $holder
+wait $holder
+expect_rc busy 1
+expect_one_line busy
+expect_err busy "$EDU: .*device busy"

@@ -274,6 +274,7 @@ int iommufd_ioas_iova_ranges(struct iommufd *ifd, uint32_t ioas,
 		cmd.allowed_iovas = (uintptr_t)buf;
 		rc = iommufd_call(ifd, IOMMU_IOAS_IOVA_RANGES, &cmd);
 		total = cmd.num_iovas;
+		ifd->iova_alignment = cmd.out_iova_alignment;
 		if (rc != -EMSGSIZE)
 			break;
 		if (total <= cap || total > IOMMUFD_MAX_IOVA_RANGES) {

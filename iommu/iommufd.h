@@ -42,6 +42,8 @@ struct iommufd {
 	const struct iommufd_ops *ops;
 	void *opaque;
 	enum iommufd_map_mode map_mode;
+	/* out_iova_alignment of the last IOMMU_IOAS_IOVA_RANGES */
+	uint64_t iova_alignment;
 };
 
 struct iommufd_range {

@@ -134,26 +134,42 @@ static struct virtio_iommu_domain *new_domain(struct virtio_iommu *v,
 	return NULL;
 }
 
-static void free_domain(struct virtio_iommu_domain *d)
+static void free_domain(struct virtio_iommu *v, struct virtio_iommu_domain *d)
 {
+	if (v->listener && v->listener->domain_free)
+		v->listener->domain_free(v->listener->opaque, d);
+	d->backend = NULL;
 	iova_tree_destroy(&d->mappings);
 	d->in_use = false;
+}
+
+static int notify_attach(struct virtio_iommu *v, uint32_t id,
+			 struct virtio_iommu_domain *d)
+{
+	if (!v->listener || !v->listener->attach)
+		return 0;
+	return v->listener->attach(v->listener->opaque, v, id, d);
 }
 
 /*
  * 5.13.6.3/4: a domain left without endpoints is destroyed with its
  * mappings (the Linux driver replays them when it re-attaches one).
+ * @moving: the endpoint goes to another domain right away, so the
+ * listener is not told about an unattached interlude.
  */
-static void detach_endpoint(struct virtio_iommu_endpoint *ep)
+static void detach_endpoint(struct virtio_iommu_endpoint *ep, bool moving)
 {
+	struct virtio_iommu *v = ep->viommu;
 	struct virtio_iommu_domain *d = ep->domain;
 
 	if (!d)
 		return;
-	atomic_fetch_add(&ep->viommu->generation, 1);
+	atomic_fetch_add(&v->generation, 1);
 	ep->domain = NULL;
+	if (!moving)
+		notify_attach(v, ep->id, NULL);
 	if (--d->nr_endpoints == 0)
-		free_domain(d);
+		free_domain(v, d);
 }
 
 static bool negotiated(struct virtio_iommu *v, unsigned int bit)
@@ -190,8 +206,14 @@ static uint8_t handle_attach(struct virtio_iommu *v, const struct req_attach *r)
 		if (!d)
 			return VIRTIO_IOMMU_S_NOMEM;
 	}
+	/* The mirror first: if it cannot follow, nothing changes. */
+	if (notify_attach(v, ep->id, d)) {
+		if (!d->nr_endpoints)
+			free_domain(v, d);
+		return VIRTIO_IOMMU_S_DEVERR;
+	}
 	/* An endpoint attached elsewhere moves: detach it first. */
-	detach_endpoint(ep);
+	detach_endpoint(ep, true);
 	ep->domain = d;
 	d->nr_endpoints++;
 	return VIRTIO_IOMMU_S_OK;
@@ -208,7 +230,7 @@ static uint8_t handle_detach(struct virtio_iommu *v, const struct req_detach *r)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (!ep->domain || ep->domain->id != le32toh(r->domain))
 		return VIRTIO_IOMMU_S_INVAL;
-	detach_endpoint(ep);
+	detach_endpoint(ep, false);
 	return VIRTIO_IOMMU_S_OK;
 }
 
@@ -258,6 +280,11 @@ static uint8_t handle_map(struct virtio_iommu *v, const struct req_map *r)
 		if (start <= v->resv[i].end && v->resv[i].start <= end)
 			return VIRTIO_IOMMU_S_INVAL;
 	err = iova_tree_insert(&d->mappings, start, end, phys, flags);
+	if (!err && v->listener && v->listener->map &&
+	    v->listener->map(v->listener->opaque, d, start, end, phys, flags)) {
+		iova_tree_remove(&d->mappings, start, end);
+		return VIRTIO_IOMMU_S_NOMEM;
+	}
 	switch (err) {
 	case 0:
 		return VIRTIO_IOMMU_S_OK;
@@ -287,8 +314,11 @@ static uint8_t handle_unmap(struct virtio_iommu *v, const struct req_unmap *r)
 		return VIRTIO_IOMMU_S_INVAL;
 	/* A mapping straddling either end: refuse, unmap nothing. */
 	n = iova_tree_remove(&d->mappings, start, end);
-	if (n > 0)
+	if (n > 0) {
 		atomic_fetch_add(&v->generation, 1);
+		if (v->listener && v->listener->unmap)
+			v->listener->unmap(v->listener->opaque, d, start, end);
+	}
 	return n == -ERANGE ? VIRTIO_IOMMU_S_RANGE : VIRTIO_IOMMU_S_OK;
 }
 
@@ -481,6 +511,8 @@ static void virtio_iommu_config_write(struct virtio_dev *vdev, uint32_t off,
 		return;
 	v->config.bypass = *(const uint8_t *)buf ? 1 : 0;
 	atomic_fetch_add(&v->generation, 1);
+	if (v->listener && v->listener->bypass_changed)
+		v->listener->bypass_changed(v->listener->opaque, v);
 }
 
 static void virtio_iommu_reset(struct virtio_dev *vdev)
@@ -488,11 +520,14 @@ static void virtio_iommu_reset(struct virtio_dev *vdev)
 	struct virtio_iommu *v = vdev->priv;
 
 	atomic_fetch_add(&v->generation, 1);
-	for (unsigned int i = 0; i < v->nr_endpoints; i++)
+	for (unsigned int i = 0; i < v->nr_endpoints; i++) {
+		if (v->endpoints[i].domain)
+			notify_attach(v, v->endpoints[i].id, NULL);
 		v->endpoints[i].domain = NULL;
+	}
 	for (unsigned int i = 0; i < VIRTIO_IOMMU_MAX_DOMAINS; i++)
 		if (v->domains[i].in_use)
-			free_domain(&v->domains[i]);
+			free_domain(v, &v->domains[i]);
 	/* 5.13.4: bypass keeps its value across a device reset. */
 }
 
@@ -680,6 +715,17 @@ int virtio_iommu_client_dma(struct virtio_iommu *viommu,
 	return new_client(viommu, 0, id_of, ctx, out);
 }
 
+void virtio_iommu_set_listener(struct virtio_iommu *viommu,
+			       const struct virtio_iommu_listener *l)
+{
+	viommu->listener = l;
+}
+
+bool virtio_iommu_bypass(struct virtio_iommu *viommu)
+{
+	return viommu->config.bypass;
+}
+
 void virtio_iommu_set_endpoint_check(struct virtio_iommu *viommu,
 				     bool (*ok)(void *opaque, uint32_t id),
 				     void *opaque)
@@ -770,5 +816,5 @@ void virtio_iommu_destroy(struct virtio_iommu *viommu)
 {
 	for (unsigned int i = 0; i < VIRTIO_IOMMU_MAX_DOMAINS; i++)
 		if (viommu->domains[i].in_use)
-			free_domain(&viommu->domains[i]);
+			free_domain(viommu, &viommu->domains[i]);
 }

@@ -122,6 +122,31 @@ struct virtio_iommu_domain {
 	uint32_t id;
 	unsigned int nr_endpoints;
 	struct iova_tree mappings;
+	void *backend; /* the listener's state for this domain */
+};
+
+struct virtio_iommu;
+
+/*
+ * Someone who mirrors the guest's domains elsewhere (assigned devices:
+ * an iommufd IOAS per domain). Called with the device lock held, after the
+ * request was validated. A nonzero return fails the request with DEVERR
+ * (attach) or NOMEM (map), and the device's state is left as before.
+ */
+struct virtio_iommu_listener {
+	/* Endpoint @id now sits in @d (NULL: unattached; see config.bypass). */
+	int (*attach)(void *opaque, struct virtio_iommu *v, uint32_t id,
+		      struct virtio_iommu_domain *d);
+	int (*map)(void *opaque, struct virtio_iommu_domain *d, uint64_t start,
+		   uint64_t end, uint64_t phys, uint32_t flags);
+	/* Every mapping inside [start, end] was removed. */
+	void (*unmap)(void *opaque, struct virtio_iommu_domain *d,
+		      uint64_t start, uint64_t end);
+	/* @d is going away (no endpoint left, or device reset). */
+	void (*domain_free)(void *opaque, struct virtio_iommu_domain *d);
+	/* config.bypass changed: unattached endpoints follow it. */
+	void (*bypass_changed)(void *opaque, struct virtio_iommu *v);
+	void *opaque;
 };
 
 struct virtio_iommu_endpoint {
@@ -163,6 +188,8 @@ struct virtio_iommu {
 	bool (*endpoint_ok)(void *opaque, uint32_t id);
 	void *endpoint_ok_opaque;
 
+	const struct virtio_iommu_listener *listener; /* may be NULL */
+
 	/* Bumped when translations may have gone stale (unmap, detach...). */
 	atomic_uint_fast64_t generation;
 
@@ -184,6 +211,13 @@ struct virtio_iommu {
 int virtio_iommu_init(struct virtio_iommu *viommu, const struct guest_mem *mem,
 		      const struct virtio_iommu_params *params);
 void virtio_iommu_destroy(struct virtio_iommu *viommu);
+
+/* Mirror domain changes to @l (before the driver starts). */
+void virtio_iommu_set_listener(struct virtio_iommu *viommu,
+			       const struct virtio_iommu_listener *l);
+
+/* Is unattached DMA let through right now (config.bypass)? */
+bool virtio_iommu_bypass(struct virtio_iommu *viommu);
 
 /* One line of statistics for the log. */
 void virtio_iommu_stats(struct virtio_iommu *viommu, char *buf, size_t len);

@@ -621,6 +621,17 @@ int vfio_assigned_start(struct vfio_assigned *a, char *err, size_t errlen)
 	return 0;
 }
 
+int vfio_assigned_attach_pt(const struct vfio_assigned *a, uint32_t pt)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = pt,
+	};
+
+	return ioctl(a->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) < 0 ? -errno
+								  : 0;
+}
+
 void vfio_assigned_close(struct vfio_assigned *a)
 {
 	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {

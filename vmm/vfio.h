@@ -55,6 +55,8 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 		       const char *spec, char *err, size_t errlen);
 /* After bus placement: INTx wiring (needs the slot for the SPI). */
 int vfio_assigned_start(struct vfio_assigned *a, char *err, size_t errlen);
+/* Attach the device to IOAS or HWPT @pt instead (an iommufd replace). */
+int vfio_assigned_attach_pt(const struct vfio_assigned *a, uint32_t pt);
 /* Reset the device (if it can be) and release everything. */
 void vfio_assigned_close(struct vfio_assigned *a);
 

@@ -716,6 +716,150 @@ static void iommu_map_range(struct vm *vm, uint32_t from, uint32_t to)
 		(struct fdt_iommu_map){ from, from, to - from };
 }
 
+static bool assigned_has_id(void *ctx, uint32_t id)
+{
+	const struct pci_dev *pdev = ctx;
+
+	return id == pci_own_rid(pdev) || id == pci_requester_id(pdev);
+}
+
+static int assigned_attach_pt(void *ctx, uint32_t pt)
+{
+	const struct pci_dev *pdev = ctx;
+	const struct vfio_assigned *a =
+		(const void *)((const char *)pdev -
+			       offsetof(struct vfio_assigned, model.pdev));
+
+	return vfio_assigned_attach_pt(a, pt);
+}
+
+/* The host IOMMU group of a host function, or -1. */
+static int host_group(const char *bdf)
+{
+	char path[300], link[300];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+/*
+ * Devices of one host IOMMU group share one host address space, so the
+ * guest must see them in one address space too: behind the vIOMMU that
+ * means one endpoint, i.e. both behind the PCIe-to-PCI bridge.
+ */
+static int check_host_groups(struct vm *vm, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < vm->nr_placed; i++) {
+		const struct vm_placement *p = &vm->placed[i];
+		int g = p->assigned ? host_group(p->assigned->bdf) : -1;
+
+		if (g < 0)
+			continue;
+		for (unsigned int j = i + 1; j < vm->nr_placed; j++) {
+			const struct vm_placement *q = &vm->placed[j];
+
+			if (!q->assigned || host_group(q->assigned->bdf) != g)
+				continue;
+			if (!vm->viommu ||
+			    (!p->iommu && !q->iommu) ||
+			    (p->iommu == q->iommu && p->pdev->bridge &&
+			     q->pdev->bridge))
+				continue;
+			snprintf(err, errlen,
+				 "--vfio: %s and %s are in host IOMMU group %d, so they share one address space; behind --iommu virtio give them one endpoint (both bus=bridge) or keep both out (iommu=off)",
+				 p->assigned->bdf, q->assigned->bdf, g);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Assigned devices behind the vIOMMU: each guest domain becomes an IOAS
+ * (iommu/viommu_ioas.c), the host's reserved IOVA ranges are reported to
+ * the guest as RESV_MEM, and the host IOMMU must map at 4 KiB like the
+ * virtio-iommu says it does.
+ */
+static int wire_viommu_assigned(struct vm *vm, char *err, size_t errlen)
+{
+	struct iommufd_range ranges[16];
+	unsigned int n = 0, nr = 0;
+	uint64_t next = 0;
+	bool top = false;
+	int r;
+
+	r = check_host_groups(vm, err, errlen);
+	if (r)
+		return r;
+	for (unsigned int i = 0; i < vm->nr_placed; i++)
+		nr += vm->placed[i].assigned && vm->placed[i].iommu;
+	if (!nr)
+		return 0;
+	r = iommufd_ioas_iova_ranges(&vm->iommufd, vm->ioas, ranges, 16, &n);
+	if (r) {
+		snprintf(err, errlen, "IOMMU_IOAS_IOVA_RANGES: %s",
+			 strerror(-r));
+		return r;
+	}
+	if (vm->iommufd.iova_alignment > VIRTIO_IOMMU_PAGE_SIZE) {
+		snprintf(err, errlen,
+			 "--vfio: the host IOMMU maps in %llu-byte pages, the virtio-iommu offers 4 KiB: keep the device out of it (iommu=off)",
+			 (unsigned long long)vm->iommufd.iova_alignment);
+		return -ENOTSUP;
+	}
+	/* The gaps between allowed ranges are the host's: not for MAP. */
+	for (unsigned int i = 0; i < n; i++) {
+		if (ranges[i].start > next)
+			virtio_iommu_add_resv(vm->viommu, next,
+					      ranges[i].start - 1,
+					      VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+		if (ranges[i].last == UINT64_MAX) {
+			top = true;
+			break;
+		}
+		next = ranges[i].last + 1;
+	}
+	if (!top)
+		virtio_iommu_add_resv(vm->viommu, next, UINT64_MAX,
+				      VIRTIO_IOMMU_RESV_MEM_T_RESERVED);
+	vm->viommu_ioas = calloc(1, sizeof(*vm->viommu_ioas));
+	if (!vm->viommu_ioas)
+		return -ENOMEM;
+	r = viommu_ioas_init(vm->viommu_ioas, &vm->iommufd, &vm->mem, vm->ioas);
+	for (unsigned int i = 0; !r && i < vm->nr_placed; i++) {
+		struct vm_placement *pl = &vm->placed[i];
+
+		if (!pl->assigned || !pl->iommu)
+			continue;
+		r = viommu_ioas_add_dev(
+			vm->viommu_ioas,
+			&(struct viommu_ioas_dev){
+				.name = pl->assigned->name,
+				.has_id = assigned_has_id,
+				.ctx = pl->pdev,
+				.attach_pt = assigned_attach_pt,
+				.pt = vm->ioas,
+			});
+	}
+	if (!r)
+		r = viommu_ioas_start(vm->viommu_ioas, vm->viommu);
+	if (r) {
+		snprintf(err, errlen, "assigned devices behind the vIOMMU: %s",
+			 strerror(-r));
+		return r;
+	}
+	virtio_iommu_set_listener(vm->viommu, &vm->viommu_ioas->listener);
+	pr_info("virtio-iommu: %u assigned device(s) behind it, one IOAS per guest domain",
+		nr);
+	return 0;
+}
+
 /*
  * Once every device is placed: give each device behind the vIOMMU its DMA
  * space, and build the iommu-map (identity over requester IDs, leaving out
@@ -726,11 +870,11 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 	bool root_out[256] = { false }, any_pci = false;
 	int bridged = -1; /* iommu setting shared behind the bridge */
 	uint32_t from = 0;
+	int r;
 
 	for (unsigned int i = 0; i < vm->nr_placed; i++) {
 		struct vm_placement *pl = &vm->placed[i];
 		struct dma_space dma;
-		int r;
 
 		if (pl == vm->viommu_at) {
 			if (pl->pdev)
@@ -743,7 +887,8 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 				snprintf(
 					err, errlen,
 					"%s: devices behind the PCIe-to-PCI bridge share one requester ID, so one IOMMU endpoint: give them all the same iommu= setting",
-					pl->vdev->label);
+					pl->vdev ? pl->vdev->label
+						 : pl->assigned->name);
 				return -EINVAL;
 			}
 			bridged = pl->iommu;
@@ -752,6 +897,10 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 		}
 		if (!pl->iommu)
 			continue;
+		if (pl->assigned) {
+			any_pci = true;
+			continue; /* the host IOMMU translates for it */
+		}
 		if (pl->pdev) {
 			any_pci = true;
 			r = virtio_iommu_client_dma(vm->viommu, pci_endpoint_id,
@@ -776,6 +925,9 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 		virtio_dev_set_dma(pl->vdev, &dma);
 		pr_info("%s is behind the virtio-iommu", pl->vdev->label);
 	}
+	r = wire_viommu_assigned(vm, err, errlen);
+	if (r)
+		return r;
 	if (!any_pci)
 		return 0;
 	if (bridged != 1 && vm->bridge)
@@ -851,12 +1003,11 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 		free(dev);
 		return -EINVAL;
 	}
-	if (vm->cfg->iommu != IOMMU_NONE && iommu != 0) {
-		snprintf(err, errlen,
-			 "--vfio %s: assigned devices behind --iommu virtio are not supported yet; add iommu=off to keep it out of the vIOMMU",
+	if (iommu == 1 && vm->cfg->iommu == IOMMU_NONE) {
+		snprintf(err, errlen, "--vfio %s: iommu=on needs --iommu virtio",
 			 dev);
 		free(dev);
-		return -ENOTSUP;
+		return -EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -888,6 +1039,11 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 	}
 	pr_info("%s at PCI %s slot %d", a->name,
 		bridge ? "bridge bus" : "root bus", r);
+	vm->placed[vm->nr_placed++] = (struct vm_placement){
+		.assigned = a,
+		.pdev = &a->model.pdev,
+		.iommu = vm->cfg->iommu != IOMMU_NONE && iommu != 0,
+	};
 	return vfio_assigned_start(a, err, errlen);
 }
 
@@ -1075,6 +1231,17 @@ static void vm_teardown(struct vm *vm)
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	gic_destroy(&vm->gic);
+	if (vm->viommu)
+		virtio_iommu_set_listener(vm->viommu, NULL);
+	if (vm->viommu_ioas) {
+		pr_info("virtio-iommu IOAS mirror: %llu device moves, %llu IOAS maps, %llu unmaps, %llu failures",
+			(unsigned long long)vm->viommu_ioas->attaches,
+			(unsigned long long)vm->viommu_ioas->maps,
+			(unsigned long long)vm->viommu_ioas->unmaps,
+			(unsigned long long)vm->viommu_ioas->failures);
+		viommu_ioas_destroy(vm->viommu_ioas);
+		free(vm->viommu_ioas);
+	}
 	/* Assigned devices: reset them while their memory slots still exist. */
 	for (unsigned int i = 0; i < vm->nr_vfio; i++) {
 		vfio_assigned_close(vm->vfio[i]);

@@ -17,6 +17,7 @@
 #include "../irq/gic.h"
 #include "../irq/msi.h"
 #include "../iommu/iommufd.h"
+#include "../iommu/viommu_ioas.h"
 #include "../iommu/virtio_iommu.h"
 #include "fdt.h"
 #include "cli.h"
@@ -35,6 +36,7 @@
 #define EXIT_SIGNAL_BASE  128
 
 struct vm;
+struct vfio_assigned;
 
 struct vcpu {
 	struct vm *vm;
@@ -71,13 +73,15 @@ struct vm {
 	unsigned int nr_vmmio;
 	/* Where each virtio device sits, and whether the vIOMMU covers it. */
 	struct vm_placement {
-		struct virtio_dev *vdev;
+		struct virtio_dev *vdev; /* NULL: an assigned device */
+		struct vfio_assigned *assigned;
 		struct pci_dev *pdev; /* NULL: on virtio-mmio slot @mmio */
 		unsigned int mmio;
 		bool iommu;
 	} placed[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
 	unsigned int nr_placed;
 	struct virtio_iommu *viommu; /* --iommu virtio */
+	struct viommu_ioas *viommu_ioas; /* its domains of assigned devices */
 	struct vm_placement *viommu_at;
 	struct fdt_iommu_map iommu_map[FDT_IOMMU_MAP_MAX];
 	unsigned int nr_iommu_map;

@@ -58,6 +58,14 @@ expect_out assign "NBL2: edu-probe: factorial(10) = 3628800"
 expect_out assign "NBL2: e1000e ping ok"
 expect_out assign "NBL2: run vfio-l2 rc=0"
 
+# nestbox resets the devices on exit: a second boot gets them working again.
+run_vmm again run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --vfio "$NIC" --vfio "$EDU" \
+	--cmdline "console=ttyAMA0 quiet nbl2.run=vfio-l2 nbl2.action=poweroff"
+expect_rc again 0
+expect_out again "NBL2: e1000e ping ok"
+expect_out again "NBL2: edu-probe: ok"
+
 # A second VMM cannot take a device the first one holds.
 /bin/nestbox run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
 	--memory 128M --vfio "$EDU" --console none \

@@ -43,6 +43,19 @@ expect_err badspec "expected a host PCI address"
 
 bind_vfio "$EDU"
 bind_vfio "$NIC"
+# A host without iommufd (here: its device node hidden).
+mv /dev/iommu /dev/iommu.hidden
+run_vmm noiommufd run --kernel "$L2_LAB_KERNEL" --vfio "$EDU"
+mv /dev/iommu.hidden /dev/iommu
+expect_rc noiommufd 1
+expect_one_line noiommufd
+expect_err noiommufd "no /dev/iommu: the host kernel has no iommufd"
+# A cdev path that is not one.
+run_vmm nocdev run --kernel "$L2_LAB_KERNEL" --vfio /dev/vfio/devices/vfio99
+expect_rc nocdev 1
+expect_one_line nocdev
+expect_err nocdev "vfio99"
+
 pifc=$(ls "/sys/bus/pci/devices/$PEER/net" | head -1)
 ip link set "$pifc" up
 ip addr add 169.254.78.1/24 dev "$pifc"

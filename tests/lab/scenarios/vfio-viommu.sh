@@ -49,6 +49,18 @@ expect_err vi "virtio-iommu: requests attach=[1-9][0-9]* .* map=[1-9][0-9]*"
 # guest's mappings, and nothing failed.
 expect_err vi "IOAS mirror: [1-9][0-9]* device moves, [1-9][0-9]* IOAS maps, [0-9]* unmaps, 0 failures"
 
+# VFIO inside L2 on the virtio-iommu: edu's DMA engine and MSI, end to end.
+run_vmm edu run -v --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --iommu virtio --vfio "$EDU" \
+	--cmdline "console=ttyAMA0 quiet iommu.passthrough=0 nbl2.run=edu-vfio nbl2.action=poweroff"
+grep NBL2 /tmp/edu.out
+expect_rc edu 0
+expect_out edu "NBL2: edu-vfio: dma 10 rounds ok, interrupts=20"
+expect_out edu "NBL2: edu-vfio: raised interrupt received"
+expect_out edu "NBL2: edu-vfio: after unmap: memory unchanged"
+expect_out edu "NBL2: edu-vfio: ok"
+expect_err edu "IOAS mirror: [1-9][0-9]* device moves, [1-9][0-9]* IOAS maps, [1-9][0-9]* unmaps, 0 failures"
+
 # One host group, two guest endpoints: refused, naming the group.
 run_vmm split run --kernel "$L2_LAB_KERNEL" --iommu virtio \
 	--vfio "$EDU2" --vfio "$EDU3"

@@ -166,8 +166,9 @@ static void on_domain_free(void *opaque, struct virtio_iommu_domain *d)
 
 	if (!vd)
 		return;
-	if (vi->ifd->fd >= 0)
-		iommufd_destroy(vi->ifd, vd->ioas);
+	/* A closed iommufd (ops NULL) refuses with -EBADF: its objects went
+	 * with the file. Its fd says nothing: a fake one has fd -1. */
+	iommufd_destroy(vi->ifd, vd->ioas);
 	vd->in_use = false;
 }
 
@@ -222,8 +223,8 @@ int viommu_ioas_start(struct viommu_ioas *vi, struct virtio_iommu *viommu)
 void viommu_ioas_destroy(struct viommu_ioas *vi)
 {
 	for (unsigned int i = 0; i < VIRTIO_IOMMU_MAX_DOMAINS; i++)
-		if (vi->doms[i].in_use && vi->ifd->fd >= 0)
+		if (vi->doms[i].in_use)
 			iommufd_destroy(vi->ifd, vi->doms[i].ioas);
-	if (vi->ifd && vi->ifd->fd >= 0 && vi->blocked_ioas)
+	if (vi->ifd && vi->blocked_ioas)
 		iommufd_destroy(vi->ifd, vi->blocked_ioas);
 }

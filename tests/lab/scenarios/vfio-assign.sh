@@ -71,6 +71,16 @@ expect_out assign "NBL2: edu-probe: factorial(10) = 3628800"
 expect_out assign "NBL2: e1000e ping ok"
 expect_out assign "NBL2: run vfio-l2 rc=0"
 
+# Without MSI (pci=nomsi) the NIC interrupts through INTx: an irqfd with
+# resample, still no exit to nestbox.
+run_vmm intx run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --vfio "$NIC" \
+	--cmdline "console=ttyAMA0 quiet pci=nomsi nbl2.run=vfio-l2-intx nbl2.action=poweroff"
+grep NBL2 /tmp/intx.out
+expect_rc intx 0
+expect_out intx "NBL2: e1000e ping ok"
+expect_out intx "NBL2: e1000e intx interrupts=[1-9]"
+
 # nestbox resets the devices on exit: a second boot gets them working again.
 run_vmm again run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
 	--memory 256M --vfio "$NIC" --vfio "$EDU" \

@@ -532,13 +532,30 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 		return r;
 	bind.iommufd = vm->iommufd.fd;
 	if (ioctl(a->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+		char grp[32] = "?", path[PATH_MAX], link[PATH_MAX];
+		ssize_t n;
+
 		r = -errno;
-		snprintf(err, errlen,
-			 "--vfio %s: VFIO_DEVICE_BIND_IOMMUFD: %s%s", a->bdf,
-			 strerror(errno),
-			 errno == EBUSY || errno == EINVAL
-				 ? " (device busy: another process holds it, or another device of its host IOMMU group is bound to a host driver)"
-				 : "");
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group", a->bdf);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			snprintf(grp, sizeof(grp), "%.16s",
+				 strrchr(link, '/') + 1);
+		}
+		if (r == -EPERM)
+			snprintf(err, errlen,
+				 "--vfio %s: host IOMMU group %s is not viable: another of its devices is held by another process or bound to a host driver",
+				 a->bdf, grp);
+		else if (r == -EBUSY || r == -EINVAL)
+			snprintf(err, errlen,
+				 "--vfio %s: VFIO_DEVICE_BIND_IOMMUFD: %s (device busy: another process holds it)",
+				 a->bdf, strerror(-r));
+		else
+			snprintf(err, errlen,
+				 "--vfio %s: VFIO_DEVICE_BIND_IOMMUFD: %s",
+				 a->bdf, strerror(-r));
 		return r;
 	}
 	a->devid = bind.out_devid;

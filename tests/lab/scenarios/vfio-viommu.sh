@@ -61,6 +61,20 @@ expect_out edu "NBL2: edu-vfio: after unmap: memory unchanged"
 expect_out edu "NBL2: edu-vfio: ok"
 expect_err edu "IOAS mirror: [1-9][0-9]* device moves, [1-9][0-9]* IOAS maps, [1-9][0-9]* unmaps, 0 failures"
 
+# A group that is not viable for us: another nestbox holds the other
+# function of the same host IOMMU group.
+/bin/nestbox run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 128M --vfio "$EDU3" --console none \
+	--cmdline "quiet nbl2.action=shell" </dev/null >/dev/null 2>&1 &
+holder=$!
+sleep 5
+run_vmm notviable run --kernel "$L2_LAB_KERNEL" --vfio "$EDU2"
+kill $holder
+wait $holder
+expect_rc notviable 1
+expect_one_line notviable
+expect_err notviable "$EDU2: host IOMMU group [0-9]* is not viable"
+
 # One host group, two guest endpoints: refused, naming the group.
 run_vmm split run --kernel "$L2_LAB_KERNEL" --iommu virtio \
 	--vfio "$EDU2" --vfio "$EDU3"

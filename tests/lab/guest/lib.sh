@@ -93,3 +93,24 @@ boot_and_count() {
 		grep -q "NBL2: pmu present" "/tmp/$name.out" && fail "PMU without host PMU"
 	fi
 }
+
+# find_fn VENDOR DEVICE [N]: the N-th (from 0) host PCI function with
+# those IDs, e.g. find_fn 0x1234 0x11e8.
+find_fn() {
+	n=0
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] || continue
+		if [ "$n" = "${3:-0}" ]; then basename "$d"; return; fi
+		n=$((n + 1))
+	done
+}
+
+# bind_vfio BDF: hand a host function to vfio-pci (driver_override).
+bind_vfio() {
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	echo "$1" >/sys/bus/pci/drivers_probe
+	[ -e "/sys/bus/pci/devices/$1/vfio-dev" ] || fail "$1: not on vfio-pci"
+	ok "$1 bound to vfio-pci (group $(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"))"
+}

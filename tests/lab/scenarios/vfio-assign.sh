@@ -5,22 +5,6 @@
 # and assigned to L2, where edu answers on its mapped BAR and L2's own
 # e1000e driver pings L1's other e1000e over a QEMU hub (nothing leaves
 # the emulated host). Then the error cases, one line each.
-find_fn() { # vendor device [skip]
-	n=0
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] || continue
-		if [ "$n" = "${3:-0}" ]; then basename "$d"; return; fi
-		n=$((n + 1))
-	done
-}
-bind_vfio() {
-	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
-	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
-		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
-	echo "$1" >/sys/bus/pci/drivers_probe
-	[ -e "/sys/bus/pci/devices/$1/vfio-dev" ] || fail "$1: not on vfio-pci"
-	ok "$1 bound to vfio-pci"
-}
 EDU=$(find_fn 0x1234 0x11e8)
 NIC=$(find_fn 0x8086 0x10d3 0)
 PEER=$(find_fn 0x8086 0x10d3 1)

@@ -7,22 +7,6 @@
 # group: nestbox refuses to give them two guest endpoints. (Behind a
 # PCIe-to-PCI bridge of the emulated host they would alias to one StreamID,
 # which L1's arm-smmu-v3 driver refuses for the second device.)
-find_fn() { # vendor device [skip]
-	n=0
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] || continue
-		if [ "$n" = "${3:-0}" ]; then basename "$d"; return; fi
-		n=$((n + 1))
-	done
-}
-bind_vfio() {
-	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
-	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
-		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
-	echo "$1" >/sys/bus/pci/drivers_probe
-	[ -e "/sys/bus/pci/devices/$1/vfio-dev" ] || fail "$1: not on vfio-pci"
-	ok "$1 bound to vfio-pci (group $(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"))"
-}
 EDU=$(find_fn 0x1234 0x11e8 0)
 EDU2=$(find_fn 0x1234 0x11e8 1)
 EDU3=$(find_fn 0x1234 0x11e8 2)

@@ -39,6 +39,9 @@ struct host_ops {
 	int (*msi_route_update)(void *opaque, int route, uint64_t addr,
 				uint32_t data, uint32_t devid);
 	void (*msi_route_del)(void *opaque, int route, int fd);
+	/* Inject one MSI now (no route, no irqfd); NULL: not offered. */
+	int (*signal_msi)(void *opaque, uint64_t addr, uint32_t data,
+			  uint32_t devid);
 	void *opaque;
 	struct evloop *loop; /* where device backends run */
 	unsigned int

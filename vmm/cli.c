@@ -38,6 +38,12 @@ const char cli_usage[] =
 	"                         attached is let through (default on). Add\n"
 	"                         iommu=off to a device's SPEC (--rng=pci,iommu=off)\n"
 	"                         to leave it out\n"
+	"  --payload FILE[,addr=ADDRESS]\n"
+	"                         instead of --kernel: a flat binary loaded at\n"
+	"                         ADDRESS (default: the bottom of RAM) and\n"
+	"                         started there with the DTB address in x0\n"
+	"  --testdev              a PCI test device for interrupt-latency\n"
+	"                         payloads (bench/irq)\n"
 	"  --vfio DEV[,bus=bridge]  assign a host PCI function bound to vfio-pci\n"
 	"                         (DEV: 0000:01:00.0 or /dev/vfio/devices/vfioN),\n"
 	"                         repeatable\n"
@@ -132,6 +138,8 @@ enum {
 	OPT_VIRTIO_CONSOLE,
 	OPT_IOMMU,
 	OPT_VFIO,
+	OPT_PAYLOAD,
+	OPT_TESTDEV,
 };
 
 static int parse_console(const char *arg, struct vm_config *cfg)
@@ -276,6 +284,8 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		  OPT_VIRTIO_CONSOLE },
 		{ "iommu", required_argument, NULL, OPT_IOMMU },
 		{ "vfio", required_argument, NULL, OPT_VFIO },
+		{ "payload", required_argument, NULL, OPT_PAYLOAD },
+		{ "testdev", no_argument, NULL, OPT_TESTDEV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -407,6 +417,35 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_PAYLOAD: {
+			char *comma = strchr(optarg, ',');
+
+			cfg->payload = optarg;
+			cfg->payload_addr = 0;
+			if (comma) {
+				char *end;
+
+				errno = 0;
+				if (strncmp(comma + 1, "addr=", 5) ||
+				    (cfg->payload_addr = strtoull(comma + 6, &end,
+								  0),
+				     errno || *end || end == comma + 6)) {
+					snprintf(
+						err, errlen,
+						"--payload '%s': expected FILE[,addr=ADDRESS]",
+						optarg);
+					return CLI_ERROR;
+				}
+				/* The file name ends at the comma. */
+				cfg->payload_name_len = comma - optarg;
+			} else {
+				cfg->payload_name_len = strlen(optarg);
+			}
+			break;
+		}
+		case OPT_TESTDEV:
+			cfg->testdev = true;
+			break;
 		case OPT_VFIO:
 			if (cfg->nr_vfio == CLI_MAX_VFIO) {
 				snprintf(err, errlen,
@@ -441,7 +480,12 @@ enum cli_command cli_parse(int argc, char **argv, struct vm_config *cfg,
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return CLI_ERROR;
 	}
-	if (!cfg->kernel) {
+	if (cfg->kernel && cfg->payload) {
+		snprintf(err, errlen,
+			 "run: --kernel and --payload are alternatives; give one");
+		return CLI_ERROR;
+	}
+	if (!cfg->kernel && !cfg->payload) {
 		snprintf(err, errlen, "run: --kernel IMAGE is required");
 		return CLI_ERROR;
 	}

@@ -19,6 +19,11 @@ enum iommu_kind { IOMMU_NONE, IOMMU_VIRTIO };
 
 struct vm_config {
 	const char *kernel;
+	/* --payload: a flat binary started at payload_addr, DTB in x0 */
+	const char *payload;
+	uint64_t payload_addr; /* 0: the bottom of RAM */
+	size_t payload_name_len; /* the file name is payload[0..len) */
+	bool testdev;	       /* --testdev: the latency test device */
 	const char *initrd;
 	const char *cmdline;
 	unsigned int cpus;

@@ -20,6 +20,7 @@
 #include "layout.h"
 #include "log.h"
 #include "vfio.h"
+#include "../devices/testdev.h"
 #include "../devices/virtio/virtio_blk.h"
 #include "../devices/virtio/virtio_console.h"
 #include "../devices/virtio/virtio_net.h"
@@ -88,6 +89,47 @@ static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
 	return 0;
 }
 
+/*
+ * --payload FILE[,addr=A]: no header to trust, only the file; it is placed
+ * like an Image whose text_offset puts it at A, and started there.
+ */
+static int open_payload(const struct vm_config *cfg, struct boot_files *bf,
+			char *err, size_t errlen)
+{
+	uint64_t addr = cfg->payload_addr ? cfg->payload_addr
+					  : LAYOUT_RAM_BASE;
+	char *path = strndup(cfg->payload, cfg->payload_name_len);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = open_sized("--payload", path, &bf->kernel_fd, &bf->kernel_size,
+		       err, errlen);
+	free(path);
+	if (r)
+		return r;
+	if (!bf->kernel_size) {
+		snprintf(err, errlen, "--payload %s: the file is empty",
+			 cfg->payload);
+		return -EINVAL;
+	}
+	if (addr < LAYOUT_RAM_BASE || addr % 4 ||
+	    addr - LAYOUT_RAM_BASE >= cfg->mem_size) {
+		snprintf(err, errlen,
+			 "--payload %s: address 0x%llx is not a 4-byte aligned address in guest RAM (0x%llx-0x%llx)",
+			 cfg->payload, (unsigned long long)addr,
+			 (unsigned long long)LAYOUT_RAM_BASE,
+			 (unsigned long long)(LAYOUT_RAM_BASE + cfg->mem_size -
+					      1));
+		return -EINVAL;
+	}
+	bf->image = (struct arm64_image){
+		.text_offset = addr - LAYOUT_RAM_BASE,
+		.image_size = bf->kernel_size,
+	};
+	return 0;
+}
+
 /* Check the files and plan their placement before touching KVM. */
 static int open_boot_files(const struct vm_config *cfg, struct boot_files *bf,
 			   char *err, size_t errlen)
@@ -99,6 +141,12 @@ static int open_boot_files(const struct vm_config *cfg, struct boot_files *bf,
 
 	bf->kernel_fd = bf->initrd_fd = -1;
 	bf->initrd_size = 0;
+	if (cfg->payload) {
+		r = open_payload(cfg, bf, err, errlen);
+		if (r)
+			return r;
+		goto initrd;
+	}
 	r = open_sized("--kernel", cfg->kernel, &bf->kernel_fd,
 		       &bf->kernel_size, err, errlen);
 	if (r)
@@ -115,6 +163,7 @@ static int open_boot_files(const struct vm_config *cfg, struct boot_files *bf,
 		snprintf(err, errlen, "--kernel %s %s", cfg->kernel, why);
 		return r;
 	}
+initrd:
 	if (cfg->initrd) {
 		r = open_sized("--initrd", cfg->initrd, &bf->initrd_fd,
 			       &bf->initrd_size, err, errlen);
@@ -162,7 +211,9 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 
 	dst = gmem_ptr(&vm->mem, bl->kernel_gpa, bf->kernel_size);
 	if (!dst || read_full(bf->kernel_fd, dst, bf->kernel_size, 0)) {
-		snprintf(err, errlen, "--kernel %s: read failed", cfg->kernel);
+		snprintf(err, errlen, "%s %s: read failed",
+			 cfg->payload ? "--payload" : "--kernel",
+			 cfg->payload ? cfg->payload : cfg->kernel);
 		return -EIO;
 	}
 	if (bf->initrd_fd >= 0) {
@@ -318,6 +369,22 @@ static int host_spi_irqfd(void *opaque, unsigned int spi, int fd,
 static void host_msi_del(void *opaque, int route, int fd)
 {
 	msi_route_del(&((struct vm *)opaque)->msi, route, fd);
+}
+
+static int host_signal_msi(void *opaque, uint64_t addr, uint32_t data,
+			   uint32_t devid)
+{
+	struct vm *vm = opaque;
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = addr >> 32,
+		.data = data,
+		.flags = KVM_MSI_VALID_DEVID,
+		.devid = devid,
+	};
+
+	/* 1: delivered, 0: blocked by the guest, <0: error */
+	return ioctl(vm->kvm.vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
 /*
@@ -1077,6 +1144,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		.msi_route_add = host_msi_add,
 		.msi_route_update = host_msi_update,
 		.msi_route_del = host_msi_del,
+		.signal_msi = host_signal_msi,
 		.opaque = vm,
 		.loop = &vm->loop,
 		.intx_spi_base = LAYOUT_PCI_INTX_SPI_BASE,
@@ -1104,6 +1172,19 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		r = create_vfio(vm, cfg->vfio[i], err, errlen);
 		if (r)
 			return r;
+	}
+	if (cfg->testdev) {
+		vm->testdev = calloc(1, sizeof(*vm->testdev));
+		if (!vm->testdev)
+			return -ENOMEM;
+		r = testdev_init(vm->testdev, &vm->host);
+		if (!r)
+			r = pci_host_add(&vm->pci, &vm->testdev->pdev, -1);
+		if (r < 0) {
+			snprintf(err, errlen, "--testdev: %s", strerror(-r));
+			return r;
+		}
+		pr_info("testdev at PCI root bus slot %d", r);
 	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		struct virtio_blk_opts *o = calloc(1, sizeof(*o));
@@ -1263,6 +1344,10 @@ static void vm_teardown(struct vm *vm)
 	free(vm->bridge);
 	if (vm->loop_ready)
 		evloop_destroy(&vm->loop);
+	if (vm->testdev) {
+		testdev_destroy(vm->testdev);
+		free(vm->testdev);
+	}
 	for (unsigned int i = 0; i < vm->nr_vdevs; i++)
 		vm->vdev_free[i](vm->vdev_obj[i]);
 	if (vm->signal_fd >= 0)

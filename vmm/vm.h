@@ -37,6 +37,7 @@
 
 struct vm;
 struct vfio_assigned;
+struct testdev;
 
 struct vcpu {
 	struct vm *vm;
@@ -80,6 +81,7 @@ struct vm {
 		bool iommu;
 	} placed[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
 	unsigned int nr_placed;
+	struct testdev *testdev;     /* --testdev */
 	struct virtio_iommu *viommu; /* --iommu virtio */
 	struct viommu_ioas *viommu_ioas; /* its domains of assigned devices */
 	struct vm_placement *viommu_at;

@@ -269,3 +269,34 @@ Test(cli, per_device_iommu_opt_out)
 		cr_assert(strstr(err, "--rng"), "'%s': %s", bad[i], err);
 	}
 }
+
+Test(cli, payload_instead_of_kernel)
+{
+	struct vm_config cfg;
+	char err[256] = "";
+
+	cr_assert_eq(parse(&cfg, err, 3, "run", "--payload", "p.bin"), CLI_RUN);
+	cr_assert_str_eq(cfg.payload, "p.bin");
+	cr_assert_eq(cfg.payload_name_len, 5);
+	cr_assert_eq(cfg.payload_addr, 0);
+	cr_assert_null(cfg.kernel);
+
+	cr_assert_eq(parse(&cfg, err, 4, "run", "--payload",
+			   "p.bin,addr=0x80200000", "--testdev"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.payload_name_len, 5);
+	cr_assert_eq(cfg.payload_addr, 0x80200000);
+	cr_assert(cfg.testdev);
+
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--payload", "p.bin",
+			   "--kernel", "k"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "alternatives"), "%s", err);
+	cr_assert_eq(parse(&cfg, err, 3, "run", "--payload", "p.bin,addr="),
+		     CLI_ERROR);
+	cr_assert_eq(parse(&cfg, err, 3, "run", "--payload", "p.bin,addr=12z"),
+		     CLI_ERROR);
+	cr_assert_eq(parse(&cfg, err, 3, "run", "--payload", "p.bin,at=1"),
+		     CLI_ERROR);
+	cr_assert(strstr(err, "--payload"), "%s", err);
+}

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "vfio.h"
 #include "../devices/testdev.h"
+#include "../irq/vgic_debug.h"
 #include "../devices/virtio/virtio_blk.h"
 #include "../devices/virtio/virtio_console.h"
 #include "../devices/virtio/virtio_net.h"
@@ -1302,6 +1304,58 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 	return vm->viommu ? wire_viommu(vm, err, errlen) : 0;
 }
 
+/*
+ * With assigned devices: are their interrupts forwarded as vLPIs (GICv4:
+ * the GIC delivers them to the vCPU without KVM injecting them)? Only
+ * KVM's debugfs can tell, so look every few seconds while the guest runs
+ * and log when the answer changes (LPIs come and go with guest drivers).
+ */
+#define VM_VLPI_CHECK_SECS 2
+
+static void vlpi_check_cb(struct evloop_source *src, int res)
+{
+	struct vm *vm = src->opaque;
+	struct vgic_lpi_count c;
+	uint64_t ticks;
+	int r;
+
+	(void)res;
+	if (read(vm->vlpi_timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	r = vgic_state_read_lpis(getpid(), vm->kvm.vm_fd, &c);
+	if (r) {
+		pr_info("GICv4: cannot tell whether LPIs are forwarded (KVM's vgic-state debugfs: %s)",
+			strerror(-r));
+		close(vm->vlpi_timer_fd); /* it will not get better */
+		vm->vlpi_timer_fd = -1;
+		return;
+	}
+	if (c.lpis == vm->vlpi_last.lpis && c.hw == vm->vlpi_last.hw)
+		return;
+	vm->vlpi_last = c;
+	pr_info("GICv4: %u of %u LPIs of this VM forwarded as vLPIs", c.hw,
+		c.lpis);
+}
+
+static int start_vlpi_check(struct vm *vm)
+{
+	struct itimerspec its = {
+		.it_interval = { VM_VLPI_CHECK_SECS, 0 },
+		.it_value = { VM_VLPI_CHECK_SECS, 0 },
+	};
+
+	vm->vlpi_timer_fd = -1;
+	if (!vm->nr_vfio)
+		return 0;
+	vm->vlpi_timer_fd = timerfd_create(CLOCK_MONOTONIC,
+					   TFD_CLOEXEC | TFD_NONBLOCK);
+	if (vm->vlpi_timer_fd < 0 ||
+	    timerfd_settime(vm->vlpi_timer_fd, 0, &its, NULL))
+		return -errno;
+	return evloop_add(&vm->loop, &vm->vlpi_src, vm->vlpi_timer_fd, POLLIN,
+			  true, vlpi_check_cb, vm);
+}
+
 static void vm_teardown(struct vm *vm)
 {
 	atomic_store(&vm->stopping, true);
@@ -1352,6 +1406,8 @@ static void vm_teardown(struct vm *vm)
 		vm->vdev_free[i](vm->vdev_obj[i]);
 	if (vm->signal_fd >= 0)
 		close(vm->signal_fd);
+	if (vm->vlpi_timer_fd > 0)
+		close(vm->vlpi_timer_fd);
 	console_close(&vm->console);
 	pl011_destroy(&vm->uart);
 }
@@ -1410,6 +1466,8 @@ int vm_run(const struct vm_config *cfg)
 	r = load_and_describe(vm, &bf, err, sizeof(err));
 	if (!r)
 		r = setup_signals(vm, &shutdown_set);
+	if (!r)
+		r = start_vlpi_check(vm);
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "set-up failed: %s",

@@ -16,6 +16,7 @@
 #include "../devices/virtio/virtio_pci.h"
 #include "../irq/gic.h"
 #include "../irq/msi.h"
+#include "../irq/vgic_debug.h"
 #include "../iommu/iommufd.h"
 #include "../iommu/viommu_ioas.h"
 #include "../iommu/virtio_iommu.h"
@@ -106,6 +107,11 @@ struct vm {
 	bool loop_ready;
 	struct evloop_source signal_src;
 	int signal_fd;
+
+	/* GICv4 forwarding checks (assigned devices only) */
+	int vlpi_timer_fd;
+	struct evloop_source vlpi_src;
+	struct vgic_lpi_count vlpi_last;
 
 	atomic_bool stopping;
 	atomic_int exit_status; /* -1 while running */

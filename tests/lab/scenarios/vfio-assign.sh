@@ -46,7 +46,7 @@ ip addr add 169.254.78.1/24 dev "$pifc"
 
 run_vmm assign run -v --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
 	--memory 256M --vfio "$EDU" --vfio "$NIC" \
-	--cmdline "console=ttyAMA0 quiet nbl2.run=vfio-l2 nbl2.action=poweroff"
+	--cmdline "console=ttyAMA0 quiet nbl2.run=vfio-l2,pause nbl2.action=poweroff"
 grep NBL2 /tmp/assign.out
 ip -s link show "$pifc"
 expect_rc assign 0
@@ -54,6 +54,8 @@ expect_out assign "NBL2: edu-probe: liveness ok"
 expect_out assign "NBL2: edu-probe: factorial(10) = 3628800"
 expect_out assign "NBL2: e1000e ping ok"
 expect_out assign "NBL2: run vfio-l2 rc=0"
+# A GICv3 host: no direct injection (vfio-gicv4 is the GICv4 side).
+expect_err assign "GICv4: 0 of [1-9][0-9]* LPIs of this VM forwarded as vLPIs"
 
 # Without MSI (pci=nomsi) the NIC interrupts through INTx: an irqfd with
 # resample, still no exit to nestbox.

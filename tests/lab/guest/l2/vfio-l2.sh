@@ -6,8 +6,11 @@ lspci_like() {
 		echo "NBL2: pci $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") driver=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
 	done
 }
+set -o pipefail
 lspci_like
-/l2bin/edu-probe | sed 's/^/NBL2: /' || exit 1
+if [ -n "$(ls /sys/bus/pci/devices/*/device | xargs grep -l 0x11e8)" ]; then
+	/l2bin/edu-probe | sed 's/^/NBL2: /' || exit 1
+fi
 nic=$(ls /sys/bus/pci/drivers/e1000e 2>/dev/null | grep ':' | head -1)
 [ -n "$nic" ] || { echo "NBL2: FAIL e1000e not bound"; exit 1; }
 ifc=$(ls "/sys/bus/pci/devices/$nic/net" | head -1)

@@ -234,3 +234,36 @@ bool msix_is_pending(struct msix *m, unsigned int vec)
 	pthread_mutex_unlock(&m->lock);
 	return p;
 }
+
+unsigned int msix_rebind(struct msix *m)
+{
+	const struct host_ops *h = m->host;
+	unsigned int n = 0;
+
+	if (!h || !h->msi_route_add || !h->msi_route_del)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nvec; i++) {
+		struct msix_vector *v = &m->vec[i];
+
+		if (v->route < 0)
+			continue;
+		h->msi_route_del(h->opaque, v->route, v->fd);
+		v->route = -1;
+		sync_vector_locked(m, i); /* binds it again */
+		n += v->route >= 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+unsigned int msix_bound(struct msix *m)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nvec; i++)
+		n += m->vec[i].route >= 0;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}

@@ -87,4 +87,14 @@ void msix_config_written(struct msix *m, uint32_t off, uint32_t len);
 bool msix_notify(struct msix *m, unsigned int vec);
 bool msix_is_pending(struct msix *m, unsigned int vec);
 
+/*
+ * Bind every bound vector's irqfd again (deassign, assign): KVM then
+ * resolves the route through the vITS anew, which re-establishes GICv4
+ * forwarding of an assigned device's vector after the guest moved or
+ * remapped its LPI. Returns the vectors bound afterwards.
+ */
+unsigned int msix_rebind(struct msix *m);
+/* Vectors bound to a host route (irqfd) right now. */
+unsigned int msix_bound(struct msix *m);
+
 #endif

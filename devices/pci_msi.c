@@ -328,3 +328,30 @@ bool pci_msi_is_pending(struct pci_msi *m, unsigned int vec)
 	pthread_mutex_unlock(&m->lock);
 	return p;
 }
+
+unsigned int pci_msi_rebind(struct pci_msi *m)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nvec; i++) {
+		if (m->route[i] < 0)
+			continue;
+		unbind_locked(m, i);
+		sync_vector_locked(m, i);
+		n += m->route[i] >= 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+unsigned int pci_msi_bound(struct pci_msi *m)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < m->nvec; i++)
+		n += m->route[i] >= 0;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}

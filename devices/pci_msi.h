@@ -101,4 +101,8 @@ void pci_msi_config_written(struct pci_msi *m, uint32_t off, uint32_t len);
 bool pci_msi_notify(struct pci_msi *m, unsigned int vec);
 bool pci_msi_is_pending(struct pci_msi *m, unsigned int vec);
 
+/* As msix_rebind() / msix_bound(), for MSI vectors. */
+unsigned int pci_msi_rebind(struct pci_msi *m);
+unsigned int pci_msi_bound(struct pci_msi *m);
+
 #endif

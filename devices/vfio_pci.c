@@ -708,3 +708,25 @@ int vfio_pci_msix_pba_bar(const struct vfio_pci *v)
 	return pci_cfg_get32(&v->pdev, v->msix.cap + PCI_MSIX_PBA) &
 	       PCI_MSIX_BIR_MASK;
 }
+
+unsigned int vfio_pci_rebind_irqs(struct vfio_pci *v)
+{
+	unsigned int n = 0;
+
+	if (v->has_msix)
+		n += msix_rebind(&v->msix);
+	if (v->has_msi)
+		n += pci_msi_rebind(&v->msi);
+	return n;
+}
+
+unsigned int vfio_pci_bound_irqs(struct vfio_pci *v)
+{
+	unsigned int n = 0;
+
+	if (v->has_msix)
+		n += msix_bound(&v->msix);
+	if (v->has_msi)
+		n += pci_msi_bound(&v->msi);
+	return n;
+}

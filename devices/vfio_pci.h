@@ -135,4 +135,11 @@ int vfio_pci_msix_bar(const struct vfio_pci *v, uint64_t *table_off,
 /* The BAR holding the PBA (usually vfio_pci_msix_bar()'s), or -1. */
 int vfio_pci_msix_pba_bar(const struct vfio_pci *v);
 
+/*
+ * The MSI/MSI-X vectors bound to KVM routes now, and binding them again
+ * (see msix_rebind(): re-arms GICv4 forwarding).
+ */
+unsigned int vfio_pci_bound_irqs(struct vfio_pci *v);
+unsigned int vfio_pci_rebind_irqs(struct vfio_pci *v);
+
 #endif

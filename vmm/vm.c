@@ -1330,11 +1330,33 @@ static void vlpi_check_cb(struct evloop_source *src, int res)
 		vm->vlpi_timer_fd = -1;
 		return;
 	}
-	if (c.lpis == vm->vlpi_last.lpis && c.hw == vm->vlpi_last.hw)
-		return;
+	if (c.lpis != vm->vlpi_last.lpis || c.hw != vm->vlpi_last.hw)
+		pr_info("GICv4: %u of %u LPIs of this VM forwarded as vLPIs",
+			c.hw, c.lpis);
 	vm->vlpi_last = c;
-	pr_info("GICv4: %u of %u LPIs of this VM forwarded as vLPIs", c.hw,
-		c.lpis);
+	if (c.hw)
+		vm->vlpi_capable = true;
+	/*
+	 * On a host that forwards (it did before), fewer forwarded LPIs than
+	 * bound vectors of assigned devices means the guest moved or remapped
+	 * an LPI and KVM fell back to software injection: bind the irqfds
+	 * again so KVM resolves them through the vITS anew.
+	 */
+	if (vm->vlpi_capable) {
+		unsigned int bound = 0;
+
+		for (unsigned int i = 0; i < vm->nr_vfio; i++)
+			bound += vfio_pci_bound_irqs(&vm->vfio[i]->model);
+		if (c.hw < bound) {
+			unsigned int n = 0;
+
+			for (unsigned int i = 0; i < vm->nr_vfio; i++)
+				n += vfio_pci_rebind_irqs(&vm->vfio[i]->model);
+			vm->vlpi_rearms++;
+			pr_info("GICv4: %u of %u vectors of assigned devices forwarded; re-armed %u",
+				c.hw, bound, n);
+		}
+	}
 }
 
 static int start_vlpi_check(struct vm *vm)

@@ -112,6 +112,8 @@ struct vm {
 	int vlpi_timer_fd;
 	struct evloop_source vlpi_src;
 	struct vgic_lpi_count vlpi_last;
+	bool vlpi_capable;	   /* some LPI was forwarded: a GICv4 host */
+	unsigned int vlpi_rearms; /* forwarding re-armed after a drop */
 
 	atomic_bool stopping;
 	atomic_int exit_status; /* -1 while running */

@@ -124,3 +124,59 @@ Test(testdev, odd_sizes_and_unknown_registers_are_harmless)
 	cr_assert_eq(rd(0x100), 0);
 	wr(0x100, 5);
 }
+
+/* msix_rebind(): every bound vector is unbound and bound again. */
+static struct {
+	int adds, dels, next;
+} rt;
+
+static int rt_add(void *o, uint64_t a, uint32_t d, uint32_t devid, int fd)
+{
+	(void)o, (void)a, (void)d, (void)devid, (void)fd;
+	rt.adds++;
+	return rt.next++;
+}
+
+static int rt_update(void *o, int route, uint64_t a, uint32_t d,
+		     uint32_t devid)
+{
+	(void)o, (void)route, (void)a, (void)d, (void)devid;
+	return 0;
+}
+
+static void rt_del(void *o, int route, int fd)
+{
+	(void)o, (void)route, (void)fd;
+	rt.dels++;
+}
+
+Test(testdev, msix_rebind_binds_every_bound_vector_again)
+{
+	static const struct host_ops h = { .msi_route_add = rt_add,
+					   .msi_route_update = rt_update,
+					   .msi_route_del = rt_del };
+	struct testdev d;
+
+	memset(&rt, 0, sizeof(rt));
+	cr_assert_eq(testdev_init(&d, &h), 0);
+	d.msix.unbind_masked = true; /* as for assigned devices */
+	pci_config_write(&d.pdev, d.msix.cap + PCI_MSIX_FLAGS,
+			 PCI_MSIX_FLAGS_ENABLE, 2);
+	for (unsigned int v = 0; v < TESTDEV_VECTORS; v++) {
+		uint64_t e = TESTDEV_MSIX_TABLE + 16 * v;
+
+		d.pdev.bars[0].ops->write(&d, e + PCI_MSIX_ENTRY_ADDR_LO,
+					  0x0a020040, 4);
+		d.pdev.bars[0].ops->write(&d, e + PCI_MSIX_ENTRY_DATA, v, 4);
+		d.pdev.bars[0].ops->write(&d, e + PCI_MSIX_ENTRY_CTRL, 0, 4);
+	}
+	/* Vector 1 masked again: not bound, so not rebound. */
+	d.pdev.bars[0].ops->write(&d, TESTDEV_MSIX_TABLE + 16 + 12, 1, 4);
+	cr_assert_eq(msix_bound(&d.msix), 1);
+	rt.adds = rt.dels = 0;
+	cr_assert_eq(msix_rebind(&d.msix), 1);
+	cr_assert_eq(rt.dels, 1);
+	cr_assert_eq(rt.adds, 1);
+	cr_assert_eq(msix_bound(&d.msix), 1);
+	testdev_destroy(&d);
+}

@@ -23,11 +23,13 @@ import sys
 MARKER = "IRQBENCH"
 DECIMAL = re.compile(r"[0-9]+\Z")
 STAT_KEYS = ("min", "p50", "p99", "max")
+# Histogram bucket edges: round(1024 * 2^(k/4)), as in payload/main.c.
+HIST_FRAC = (1024, 1218, 1448, 1722)
 REQUIRED_TEST_KEYS = ("test", "n", "freq", "unit") + STAT_KEYS
 # Values that must be non-negative integers wherever they appear.
 INT_KEYS = frozenset(
     ("n", "freq", "mean", "clamped", "failures", "warmup", "iter",
-     "redistributors") + STAT_KEYS + tuple(k + "_ns" for k in STAT_KEYS)
+     "redistributors", "lo", "per_octave", "buckets", "over") + STAT_KEYS + tuple(k + "_ns" for k in STAT_KEYS)
     + ("mean_ns",))
 
 
@@ -54,10 +56,41 @@ def parse_fields(tokens):
     return fields
 
 
+def parse_hist(fields):
+    """Check a hist line's fields; counts becomes a list of integers."""
+    missing = [k for k in ("test", "lo", "per_octave", "buckets", "counts",
+                           "over", "freq", "unit") if k not in fields]
+    if missing:
+        raise ParseError("hist line without %s" % ", ".join(missing))
+    counts = fields["counts"].split(",")
+    if not all(DECIMAL.match(c) for c in counts):
+        raise ParseError("counts=%r is not a list of non-negative integers"
+                         % fields["counts"])
+    if len(counts) != fields["buckets"]:
+        raise ParseError("%d counts for buckets=%d"
+                         % (len(counts), fields["buckets"]))
+    if fields["per_octave"] != len(HIST_FRAC) or fields["lo"] == 0 \
+            or fields["freq"] == 0:
+        raise ParseError("hist line with per_octave other than %d, lo=0 or "
+                         "freq=0" % len(HIST_FRAC))
+    if fields["unit"] != "ticks":
+        raise ParseError("unit=%r, expected ticks" % fields["unit"])
+    fields["counts"] = [int(c) for c in counts]
+
+
+def hist_edges(hist):
+    """The buckets' edges in ticks, as the payload computes them:
+    edge b = (lo << b // 4) * HIST_FRAC[b % 4] >> 10 (buckets + 1 edges;
+    bucket b holds the samples in [edge b, edge b+1))."""
+    n = len(HIST_FRAC)
+    return [((hist["lo"] << (b // n)) * HIST_FRAC[b % n]) >> 10
+            for b in range(hist["buckets"] + 1)]
+
+
 def parse_line(line):
     """One log line -> (kind, fields), or None when it has no marker.
 
-    kind is one of start, info, test, skip, fail, done.
+    kind is one of start, info, test, hist, skip, fail, done.
     Raises ParseError for a marked line of the wrong shape.
     """
     at = line.find(MARKER)
@@ -71,7 +104,7 @@ def parse_line(line):
         raise ParseError("nothing after %s" % MARKER)
 
     word = tokens[0]
-    if word in ("start", "info", "done", "SKIP", "FAIL"):
+    if word in ("start", "info", "hist", "done", "SKIP", "FAIL"):
         kind, fields = word.lower(), parse_fields(tokens[1:])
     elif word.startswith("test="):
         kind, fields = "test", parse_fields(tokens)
@@ -94,6 +127,8 @@ def parse_line(line):
         for k in STAT_KEYS + ("mean",):
             if k in fields and k + "_ns" not in fields:
                 fields[k + "_ns"] = fields[k] * 1000000000 // fields["freq"]
+    elif kind == "hist":
+        parse_hist(fields)
     elif kind in ("skip", "fail") and "test" not in fields:
         raise ParseError("%s line without test=" % word)
     elif kind == "done" and "failures" not in fields:
@@ -103,7 +138,7 @@ def parse_line(line):
 
 def parse_log(lines):
     """Iterable of lines -> report dict (see write_json for its shape)."""
-    rep = {"start": None, "info": {}, "tests": [], "skips": [],
+    rep = {"start": None, "info": {}, "tests": [], "hists": {}, "skips": [],
            "failures": [], "done": None, "errors": []}
     for number, raw in enumerate(lines, 1):
         if isinstance(raw, bytes):
@@ -124,6 +159,8 @@ def parse_log(lines):
             rep["info"].update(fields)
         elif kind == "test":
             rep["tests"].append(fields)
+        elif kind == "hist":
+            rep["hists"][fields["test"]] = fields
         elif kind == "skip":
             rep["skips"].append(fields)
         elif kind == "fail":

@@ -24,6 +24,8 @@ IRQBENCH info testdev_rid=0x10 slot=2 fn=0 bar0=0x40000000 msix_vectors=2
 IRQBENCH test=mmio n=1000 min=50 p50=60 p99=90 max=400 mean=62 min_ns=2000 \
 p50_ns=2400 p99_ns=3600 max_ns=16000 mean_ns=2480 clamped=0 freq=25000000 \
 unit=ticks
+IRQBENCH hist test=mmio lo=50 per_octave=4 buckets=4 counts=900,60,20,10 \
+over=10 freq=25000000 unit=ticks
 [   12.5] IRQBENCH test=timer n=1000 min=5 p50=6 p99=7 max=8 freq=25000000 \
 unit=ticks\r
 IRQBENCH SKIP test=ipi reason=one-cpu
@@ -78,6 +80,16 @@ class ParseLine(unittest.TestCase):
             "IRQBENCH FAIL reason=timeout",
             "IRQBENCH done",
             "IRQBENCH done failures=x",
+            "IRQBENCH hist test=x lo=1 per_octave=4 buckets=2 counts=1 "
+            "over=0 freq=1 unit=ticks",
+            "IRQBENCH hist test=x lo=1 per_octave=4 buckets=2 counts=1,a "
+            "over=0 freq=1 unit=ticks",
+            "IRQBENCH hist test=x lo=1 per_octave=2 buckets=1 counts=1 "
+            "over=0 freq=1 unit=ticks",
+            "IRQBENCH hist test=x lo=0 per_octave=4 buckets=1 counts=1 "
+            "over=0 freq=1 unit=ticks",
+            "IRQBENCH hist test=x lo=1 per_octave=4 buckets=1 counts=1 "
+            "freq=1 unit=ticks",
         ]
         for line in bad:
             with self.subTest(line=line):
@@ -93,6 +105,22 @@ class ParseLog(unittest.TestCase):
         self.assertEqual(rep["info"]["redistributors"], 2)
         self.assertEqual(rep["skips"], [{"test": "ipi", "reason": "one-cpu"}])
         self.assertEqual(rep["errors"], [])
+        self.assertEqual(rep["hists"]["mmio"]["counts"], [900, 60, 20, 10])
+        self.assertEqual(rep["hists"]["mmio"]["over"], 10)
+
+    def test_hist_line(self):
+        kind, f = report.parse_line(
+            "IRQBENCH hist test=edu lo=7 per_octave=4 buckets=3 counts=5,0,1 "
+            "over=2 freq=100 unit=ticks")
+        self.assertEqual(kind, "hist")
+        self.assertEqual((f["test"], f["lo"], f["buckets"], f["counts"]),
+                         ("edu", 7, 3, [5, 0, 1]))
+
+    def test_hist_edges_are_the_payloads(self):
+        # (lo << b/4) * frac[b%4] >> 10: quarter octaves from lo.
+        h = {"lo": 1000, "buckets": 5}
+        self.assertEqual(report.hist_edges(h),
+                         [1000, 1189, 1414, 1681, 2000, 2378])
 
     def test_errors_are_collected_not_raised(self):
         lines = ["IRQBENCH start n=1", "IRQBENCH test=x n=?",

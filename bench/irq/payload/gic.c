@@ -110,7 +110,10 @@ static u8 lpi_pend[GIC_MAX_CPUS][0x10000] __attribute__((aligned(0x10000)));
 static u8 its_device_table[ITS_TABLE_SIZE] __attribute__((aligned(0x10000)));
 static u8 its_coll_table[ITS_TABLE_SIZE] __attribute__((aligned(0x10000)));
 static u64 its_cmdq[ITS_CMDQ_SIZE / 8] __attribute__((aligned(0x10000)));
-static u8 its_itt[ITT_SIZE] __attribute__((aligned(4096)));
+/* One ITT per mapped device (testdev, edu, ...). */
+#define ITS_MAX_DEVICES 4
+static u8 its_itt[ITS_MAX_DEVICES][ITT_SIZE] __attribute__((aligned(4096)));
+static unsigned int its_nr_devices;
 
 static struct {
 	u64 typer;
@@ -442,6 +445,7 @@ int its_map_device(u32 devid, unsigned int nr_events, u32 first_lpi,
 		   unsigned int icid)
 {
 	unsigned int event_bits = 1;
+	u8 *itt;
 
 	while ((1U << event_bits) < nr_events)
 		event_bits++;
@@ -451,6 +455,9 @@ int its_map_device(u32 devid, unsigned int nr_events, u32 first_lpi,
 		return fail("its-itt-too-small");
 	if (icid >= its.nr_colls)
 		return fail("its-no-such-collection");
+	if (its_nr_devices >= ITS_MAX_DEVICES)
+		return fail("its-too-many-devices");
+	itt = its_itt[its_nr_devices++];
 
 	for (unsigned int e = 0; e < nr_events; e++)
 		lpi_prop[first_lpi + e - LPI_BASE] =
@@ -458,12 +465,12 @@ int its_map_device(u32 devid, unsigned int nr_events, u32 first_lpi,
 	dsb(ishst);
 	if (its.noncoherent) {
 		dcache_clean_range(lpi_prop, sizeof(lpi_prop));
-		dcache_clean_range(its_itt, sizeof(its_itt));
+		dcache_clean_range(itt, ITT_SIZE);
 	}
 
 	/* MAPD DeviceID, Size (EventID bits - 1), ITT_addr[51:8], V (5.3.8) */
 	if (its_cmd(ITS_CMD_MAPD | (u64)devid << 32, event_bits - 1,
-		    ITS_CMD_VALID | ((uintptr_t)its_itt & 0xffffffffff00UL), 0))
+		    ITS_CMD_VALID | ((uintptr_t)itt & 0xffffffffff00UL), 0))
 		return -1;
 	for (unsigned int e = 0; e < nr_events; e++) {
 		/* MAPTI DeviceID, EventID, pINTID, ICID (5.3.11) */

@@ -12,6 +12,8 @@
 //   IRQBENCH test=NAME n=N min=.. p50=.. p99=.. max=.. mean=.. min_ns=..
 //            p50_ns=.. p99_ns=.. max_ns=.. mean_ns=.. clamped=K freq=HZ
 //            unit=ticks
+//   IRQBENCH hist test=NAME lo=.. per_octave=4 buckets=B counts=c0,..
+//            over=K freq=HZ unit=ticks
 //   IRQBENCH SKIP test=NAME reason=WORD
 //   IRQBENCH FAIL test=NAME reason=WORD [key=value...]
 //   IRQBENCH done failures=K
@@ -27,11 +29,38 @@
 #define MAX_SAMPLES IRQBENCH_N
 #define WARMUP	    16
 
+/* Which tests this build runs (build -t): one bit each. */
+#define TEST_MMIO     BIT(0)
+#define TEST_DOORBELL BIT(1)
+#define TEST_INJECT   BIT(2)
+#define TEST_ITS_INT  BIT(3)
+#define TEST_IPI      BIT(4) /* ipi and ipi-rtt */
+#define TEST_TIMER    BIT(5)
+#define TEST_EDU      BIT(6)
+#ifndef IRQBENCH_TESTS
+#define IRQBENCH_TESTS 0x7f
+#endif
+/* Milliseconds to stay on, quiet, before the tests and after the done
+ * line (build -H): time for a benchmark in the host to read the VM's KVM
+ * statistics around the tests. */
+#ifndef IRQBENCH_HOLD_MS
+#define IRQBENCH_HOLD_MS 0
+#endif
+/* Histogram: log2 buckets, HIST_PER_OCTAVE per doubling, from the minimum
+ * up (HIST_BUCKETS / HIST_PER_OCTAVE = 8 octaves: 256x); the rest is over. */
+#define HIST_BUCKETS	 32
+#define HIST_PER_OCTAVE	 4
+#define HIST_FRAC_SHIFT	 10
+
 #define SGI_PING     1 /* vCPU 0 -> vCPU 1 */
 #define SGI_PONG     2 /* vCPU 1 -> vCPU 0 */
+#define SGI_WAKE     3 /* vCPU 0 -> vCPU 1: leave WFI, see cpu1_spin */
 #define PPI_VTIMER   27
 #define LPI_DOORBELL (LPI_BASE + 0) /* MSI-X vector 0 = EventID 0 */
 #define LPI_INJECT   (LPI_BASE + 1) /* MSI-X vector 1 = EventID 1 */
+#define LPI_EDU	     (LPI_BASE + 2) /* edu's MSI: its DeviceID, EventID 0 */
+#define EDU_EVENT    0
+#define EDU_RAISE_VALUE 1
 
 #define CNTV_CTL_ENABLE BIT(0)
 #define CNTV_CTL_IMASK	BIT(1)
@@ -47,6 +76,7 @@ enum source {
 	SRC_PONG,
 	SRC_LPI_DOORBELL,
 	SRC_LPI_INJECT,
+	SRC_LPI_EDU,
 	SRC_OTHER,
 	SRC_NR,
 };
@@ -57,6 +87,8 @@ static struct {
 	volatile u32 count[SRC_NR];
 	volatile u32 last_other;
 	volatile u32 cpu1_ready;
+	volatile u32 cpu1_spin;	    /* vCPU 1 spins (ipi test) or sits in WFI */
+	volatile u32 cpu1_spinning; /* vCPU 1's answer to cpu1_spin = 1 */
 	volatile u64 cpu1_mpidr;
 	volatile u64 cpu0_mpidr;
 	volatile u32 cpu1_error;
@@ -97,11 +129,16 @@ void irq_handle(u64 t)
 		case SGI_PONG:
 			record(SRC_PONG, t);
 			break;
+		case SGI_WAKE:
+			break;
 		case LPI_DOORBELL:
 			record(SRC_LPI_DOORBELL, t);
 			break;
 		case LPI_INJECT:
 			record(SRC_LPI_INJECT, t);
+			break;
+		case LPI_EDU:
+			record(SRC_LPI_EDU, t);
 			break;
 		default:
 			shared.last_other = intid;
@@ -113,8 +150,37 @@ void irq_handle(u64 t)
 	}
 }
 
+/* vCPU 0's virtual timer can end a WFI (its PPI is enabled). */
+static int timer_wakes;
+
+/*
+ * Wait IRQBENCH_HOLD_MS printing nothing, in WFI until the virtual timer
+ * fires: a vCPU blocked in WFI takes no exits (host timer ticks land on
+ * an idle host CPU), so the VM's exit counters stand still while the host
+ * reads them. vCPU 1 is in WFI too (cpu1_spin is 0 outside the ipi test).
+ */
+static void hold(void)
+{
+	u64 ticks = counter_freq() / 1000 * IRQBENCH_HOLD_MS;
+	u64 end = counter_now() + ticks;
+
+	while (counter_now() < end) {
+		if (!timer_wakes) {
+			cpu_relax();
+			continue;
+		}
+		write_sysreg(end, cntv_cval_el0);
+		write_sysreg(CNTV_CTL_ENABLE, cntv_ctl_el0);
+		isb();
+		asm volatile("wfi" ::: "memory");
+	}
+	write_sysreg(0, cntv_ctl_el0);
+	isb();
+}
+
 static void power_off(void)
 {
+	hold();
 	psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
 	con_printf("IRQBENCH FAIL test=shutdown reason=system-off-returned\n");
 }
@@ -207,6 +273,48 @@ static u64 percentile(const u64 *sorted, size_t n, unsigned int pct)
 	return sorted[rank ? rank - 1 : 0];
 }
 
+/*
+ * Bucket b of the histogram starts at lo * 2^(b / HIST_PER_OCTAVE), in
+ * integers: (lo << b / 4) * hist_frac[b % 4] >> 10, hist_frac[k] =
+ * round(1024 * 2^(k / 4)). report.py computes the same edges.
+ */
+static const u64 hist_frac[HIST_PER_OCTAVE] = { 1024, 1218, 1448, 1722 };
+
+static u64 hist_edge(u64 lo, unsigned int b)
+{
+	return ((lo << (b / HIST_PER_OCTAVE)) * hist_frac[b % HIST_PER_OCTAVE]) >>
+	       HIST_FRAC_SHIFT;
+}
+
+/*
+ * The sorted samples in HIST_BUCKETS log-spaced buckets from the smallest
+ * non-zero one; zero samples (clamped) count in bucket 0.
+ */
+static void report_histogram(const char *test, const u64 *s, size_t n)
+{
+	size_t i = 0;
+	u64 lo;
+
+	while (i < n && !s[i])
+		i++;
+	lo = i < n ? s[i] : 1;
+	i = 0;
+
+	con_printf("IRQBENCH hist test=%s lo=%lu per_octave=%u buckets=%u "
+		   "counts=",
+		   test, lo, HIST_PER_OCTAVE, HIST_BUCKETS);
+	for (unsigned int b = 0; b < HIST_BUCKETS; b++) {
+		u64 end = hist_edge(lo, b + 1), count = 0;
+
+		while (i < n && s[i] < end) {
+			count++;
+			i++;
+		}
+		con_printf(b ? ",%lu" : "%lu", count);
+	}
+	con_printf(" over=%lu freq=%lu unit=ticks\n", (u64)(n - i), freq);
+}
+
 static void report(const char *test, u64 *s, size_t n)
 {
 	u64 sum = 0, min, p50, p99, max, mean;
@@ -229,6 +337,7 @@ static void report(const char *test, u64 *s, size_t n)
 		   ticks_to_ns(p99, freq), ticks_to_ns(max, freq),
 		   ticks_to_ns(mean, freq), clamped, freq);
 	clamped = 0;
+	report_histogram(test, s, n);
 }
 
 /* Spin (interrupts unmasked) until count[s] moves past old. */
@@ -323,9 +432,54 @@ static void test_its_int(u32 devid)
 	report("its-int", samples[0], MAX_SAMPLES);
 }
 
+/*
+ * An assigned edu: its interrupt-raise register (a store to the device's
+ * BAR, mapped into the guest: no exit) makes the device send its MSI to
+ * the host's ITS; from there either L1 KVM's irqfd injects the LPI
+ * (GICv3) or the GICv4 ITS delivers it straight to the vPE as a vLPI.
+ */
+static void test_edu(const struct edu *edu)
+{
+	for (unsigned int i = 0; i < WARMUP + MAX_SAMPLES; i++) {
+		u32 old = shared.count[SRC_LPI_EDU];
+		u64 t0 = counter_now();
+
+		writel(edu->bar0 + EDU_IRQ_RAISE, EDU_RAISE_VALUE);
+		if (wait_source(SRC_LPI_EDU, old)) {
+			failures++;
+			con_printf("IRQBENCH FAIL test=edu reason=timeout "
+				   "iter=%u status=0x%x other=%u "
+				   "last_other=%u\n",
+				   i, mmio_read32(edu->bar0 + EDU_IRQ_STATUS),
+				   shared.count[SRC_OTHER], shared.last_other);
+			return;
+		}
+		if (i >= WARMUP)
+			samples[0][i - WARMUP] =
+				elapsed(t0, shared.time[SRC_LPI_EDU]);
+		/* Acknowledge outside the timed part (edu.rst). */
+		writel(edu->bar0 + EDU_IRQ_ACK,
+		       mmio_read32(edu->bar0 + EDU_IRQ_STATUS));
+	}
+	report("edu", samples[0], MAX_SAMPLES);
+}
+
 /* 4. SGI to vCPU 1 (one way, shared counter) and its answer (round trip). */
 static void test_ipi(void)
 {
+	u64 start = counter_now();
+
+	/* Delivery to a running vCPU: get vCPU 1 out of WFI and spinning. */
+	shared.cpu1_spin = 1;
+	dsb(ish);
+	gic_send_sgi(shared.cpu1_mpidr, SGI_WAKE);
+	while (!shared.cpu1_spinning) {
+		if (counter_now() - start > timeout) {
+			test_fail("ipi", "cpu1-not-spinning", 0);
+			return;
+		}
+		cpu_relax();
+	}
 	for (unsigned int i = 0; i < WARMUP + MAX_SAMPLES; i++) {
 		u32 old_ping = shared.count[SRC_PING];
 		u32 old_pong = shared.count[SRC_PONG];
@@ -347,6 +501,7 @@ static void test_ipi(void)
 				elapsed(t0, shared.time[SRC_PONG]);
 		}
 	}
+	shared.cpu1_spin = 0; /* back to WFI */
 	report("ipi", samples[0], MAX_SAMPLES);
 	report("ipi-rtt", samples[1], MAX_SAMPLES);
 }
@@ -391,7 +546,7 @@ extern char secondary_entry[];
 
 void secondary_main(u64 cpu)
 {
-	if (gic_cpu_init((unsigned int)cpu, BIT(SGI_PING))) {
+	if (gic_cpu_init((unsigned int)cpu, BIT(SGI_PING) | BIT(SGI_WAKE))) {
 		shared.cpu1_error = 1;
 		dsb(ish);
 		for (;;)
@@ -401,9 +556,17 @@ void secondary_main(u64 cpu)
 	dmb(ish);
 	shared.cpu1_ready = 1;
 	asm volatile("msr daifclr, #2" ::: "memory");
-	/* Spin, not WFI: the benchmark measures delivery to a running vCPU. */
-	for (;;)
-		cpu_relax();
+	/* Spin, not WFI, in the ipi test: it measures delivery to a running
+	 * vCPU. Otherwise WFI, so that vCPU 1 adds no exits to the others. */
+	for (;;) {
+		if (shared.cpu1_spin) {
+			shared.cpu1_spinning = 1;
+			cpu_relax();
+		} else {
+			shared.cpu1_spinning = 0;
+			asm volatile("wfi" ::: "memory");
+		}
+	}
 }
 
 static int start_cpu1(void)
@@ -441,7 +604,8 @@ static int start_cpu1(void)
 int main(u64 dtb)
 {
 	struct testdev td = { 0 };
-	int have_its = 0, have_cpu1 = 0, td_state;
+	struct edu edu = { 0 };
+	int have_its = 0, have_cpu1 = 0, td_state, edu_state;
 	u32 its_devid = 0;
 
 	freq = counter_freq();
@@ -460,6 +624,7 @@ int main(u64 dtb)
 		setup_fail("gic", gic_error);
 		goto out;
 	}
+	timer_wakes = 1;
 	con_printf("IRQBENCH info redistributors=%u\n", gic_nr_rdists);
 
 	if (gic_lpi_init(gic_nr_rdists) || its_init(gic_nr_rdists))
@@ -475,12 +640,32 @@ int main(u64 dtb)
 			   "bar0=0x%lx msix_vectors=%u\n",
 			   td.rid, td.rid >> 3, td.rid & 7, td.bar0,
 			   td.msix_vectors);
+	edu_state = edu_find(&edu);
+	if (edu_state < 0)
+		setup_fail("edu", pci_error);
+	else if (edu_state == 0)
+		con_printf("IRQBENCH info edu_rid=0x%x edu_bar0=0x%lx\n",
+			   edu.rid, edu.bar0);
 	if (td_state == 0)
 		its_devid = td.rid;
+	else if (edu_state == 0 && edu.rid == its_devid)
+		its_devid = edu.rid + 1; /* its-int's device: any other ID */
 	if (have_its &&
 	    its_map_device(its_devid, TESTDEV_VECTORS, LPI_DOORBELL, 0)) {
 		setup_fail("its-map", gic_error);
 		have_its = 0;
+	}
+	/* Mapped before MSI is enabled: KVM looks the LPI up in the vITS
+	 * when the irqfd is bound, and only then can it forward it (GICv4). */
+	if (edu_state == 0 && have_its &&
+	    its_map_device(edu.rid, 1, LPI_EDU, 0)) {
+		setup_fail("edu-its-map", gic_error);
+		edu_state = -1;
+	}
+	if (edu_state == 0 && have_its &&
+	    edu_setup_msi(&edu, its_translater(), EDU_EVENT)) {
+		setup_fail("edu-msi", pci_error);
+		edu_state = -1;
 	}
 	if (td_state == 0 && have_its &&
 	    testdev_setup_msix(&td, its_translater())) {
@@ -490,15 +675,32 @@ int main(u64 dtb)
 
 	have_cpu1 = start_cpu1() == 0;
 	asm volatile("msr daifclr, #2" ::: "memory");
+	/* A quiet moment before the tests: the host reads the VM's counters
+	 * here and after the done line, so that the difference is the tests'. */
+	if (IRQBENCH_HOLD_MS) {
+		con_printf("IRQBENCH info hold=before hold_ms=%u\n",
+			   IRQBENCH_HOLD_MS);
+		hold();
+	}
 
-	if (td_state == 0) {
+	if (!(IRQBENCH_TESTS & TEST_MMIO)) {
+		skip("mmio", "not-selected");
+	} else if (td_state == 0) {
 		test_mmio(&td);
 	} else {
 		skip("mmio", td_state > 0 ? "no-testdev" : "testdev-setup");
 	}
 	if (td_state == 0 && have_its) {
-		test_lpi("doorbell", &td, TESTDEV_DOORBELL, SRC_LPI_DOORBELL);
-		test_lpi("inject", &td, TESTDEV_INJECT, SRC_LPI_INJECT);
+		if (IRQBENCH_TESTS & TEST_DOORBELL)
+			test_lpi("doorbell", &td, TESTDEV_DOORBELL,
+				 SRC_LPI_DOORBELL);
+		else
+			skip("doorbell", "not-selected");
+		if (IRQBENCH_TESTS & TEST_INJECT)
+			test_lpi("inject", &td, TESTDEV_INJECT,
+				 SRC_LPI_INJECT);
+		else
+			skip("inject", "not-selected");
 	} else {
 		const char *why = !have_its	 ? "no-its"
 				  : td_state > 0 ? "no-testdev"
@@ -507,18 +709,34 @@ int main(u64 dtb)
 		skip("doorbell", why);
 		skip("inject", why);
 	}
-	if (have_its)
+	if (!(IRQBENCH_TESTS & TEST_EDU))
+		skip("edu", "not-selected");
+	else if (edu_state == 0 && have_its)
+		test_edu(&edu);
+	else
+		skip("edu", !have_its	     ? "no-its"
+			    : edu_state > 0 ? "no-edu"
+					    : "edu-setup");
+	if (!(IRQBENCH_TESTS & TEST_ITS_INT))
+		skip("its-int", "not-selected");
+	else if (have_its)
 		test_its_int(its_devid);
 	else
 		skip("its-int", "no-its");
-	if (have_cpu1) {
+	if (!(IRQBENCH_TESTS & TEST_IPI)) {
+		skip("ipi", "not-selected");
+		skip("ipi-rtt", "not-selected");
+	} else if (have_cpu1) {
 		test_ipi();
 	} else {
 		skip("ipi", gic_nr_rdists < 2 ? "one-cpu" : "cpu1-not-started");
 		skip("ipi-rtt",
 		     gic_nr_rdists < 2 ? "one-cpu" : "cpu1-not-started");
 	}
-	test_timer();
+	if (IRQBENCH_TESTS & TEST_TIMER)
+		test_timer();
+	else
+		skip("timer", "not-selected");
 	if (shared.count[SRC_OTHER])
 		con_printf("IRQBENCH info unexpected_irqs=%u last=%u\n",
 			   shared.count[SRC_OTHER], shared.last_other);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// Just enough PCI to find the test device on bus 0 of the ECAM, give its
-// BAR0 an address in the 32-bit window and program its MSI-X vectors.
-// Config space layout: PCI Local Bus 3.0, 6.1 and 6.8.2 (MSI-X).
+// Just enough PCI to find the test device and an assigned QEMU edu on bus 0
+// of the ECAM, give each BAR0 an address in the 32-bit window and program
+// their MSI-X vectors (testdev) or MSI (edu).
+// Config space layout: PCI Local Bus 3.0, 6.1, 6.8.1 (MSI), 6.8.2 (MSI-X).
 
 #include "pci.h"
 #include "platform.h"
@@ -21,6 +22,7 @@
 #define PCI_BAR_TYPE_64	     (2U << 1)
 #define PCI_BAR_MEM_MASK     0xfffffff0U
 #define PCI_CAP_PTR	     0x34
+#define PCI_CAP_ID_MSI	     0x05
 #define PCI_CAP_ID_MSIX	     0x11
 #define PCI_CAP_WALK_MAX     48 /* (256 - 64) / 4: a loop guard */
 
@@ -38,7 +40,19 @@
 #define MSIX_ENTRY_CTRL	   12
 #define MSIX_ENTRY_MASKED  BIT(0)
 
+/* MSI capability (6.8.1): control, then a 32- or 64-bit address, data. */
+#define MSI_CTRL	 2
+#define MSI_CTRL_ENABLE	 BIT(0)
+#define MSI_CTRL_QSIZE	 (7U << 4) /* Multiple Message Enable: 0 = one */
+#define MSI_CTRL_64BIT	 BIT(7)
+#define MSI_ADDR_LO	 4
+#define MSI_ADDR_HI	 8
+#define MSI_DATA_32	 8
+#define MSI_DATA_64	 12
+
 const char *pci_error;
+/* BAR0s are placed one after the other from the window's start. */
+static uintptr_t mmio32_next = PCI_MMIO32_BASE;
 
 static uintptr_t ecam_fn(unsigned int bus, unsigned int dev, unsigned int fn)
 {
@@ -52,31 +66,31 @@ static int fail(const char *what)
 	return -1;
 }
 
-static int testdev_bar0(struct testdev *td)
+static int place_bar0(uintptr_t ecam, uintptr_t *bar0, u32 *bar0_size)
 {
-	uintptr_t bar = td->ecam + PCI_BAR0;
+	uintptr_t bar = ecam + PCI_BAR0;
 	u32 orig = mmio_read32(bar), mask;
 	int is64 = (orig & PCI_BAR_TYPE_MASK) == PCI_BAR_TYPE_64;
 	uintptr_t addr;
 
 	if (orig & PCI_BAR_IO)
-		return fail("testdev-bar0-is-io");
+		return fail("bar0-is-io");
 	mmio_write32(bar, 0xffffffff);
 	mask = mmio_read32(bar) & PCI_BAR_MEM_MASK;
 	if (!mask)
-		return fail("testdev-bar0-not-implemented");
-	td->bar0_size = ~mask + 1;
-	if (td->bar0_size > PCI_MMIO32_SIZE)
-		return fail("testdev-bar0-too-large");
-	/* Nothing else gets decoding enabled, so the window's start is ours. */
-	addr = (PCI_MMIO32_BASE + td->bar0_size - 1) &
-	       ~((uintptr_t)td->bar0_size - 1);
+		return fail("bar0-not-implemented");
+	*bar0_size = ~mask + 1;
+	/* Only BAR0s get decoding enabled: the window is ours to share out. */
+	addr = (mmio32_next + *bar0_size - 1) & ~((uintptr_t)*bar0_size - 1);
+	if (addr + *bar0_size > PCI_MMIO32_BASE + PCI_MMIO32_SIZE)
+		return fail("bar0-too-large");
 	mmio_write32(bar, (u32)addr);
 	if (is64)
 		mmio_write32(bar + 4, 0);
 	if ((mmio_read32(bar) & PCI_BAR_MEM_MASK) != addr)
-		return fail("testdev-bar0-address-not-taken");
-	td->bar0 = addr;
+		return fail("bar0-address-not-taken");
+	*bar0 = addr;
+	mmio32_next = addr + *bar0_size;
 	return 0;
 }
 
@@ -95,7 +109,8 @@ static unsigned int find_cap(uintptr_t cfg, u8 id)
 	return 0;
 }
 
-int testdev_find(struct testdev *td)
+/* The first function on bus 0 with these IDs: 0 found, 1 not present. */
+static int find_fn(u16 vendor, u16 device, u32 *rid, uintptr_t *ecam)
 {
 	for (unsigned int dev = 0; dev < 32; dev++) {
 		unsigned int nr_fn = 1;
@@ -112,19 +127,23 @@ int testdev_find(struct testdev *td)
 			if (fn == 0 && (mmio_read8(cfg + PCI_HEADER_TYPE) &
 					PCI_HEADER_MULTIFN))
 				nr_fn = 8;
-			if (id != (TESTDEV_DEVICE << 16 | TESTDEV_VENDOR))
+			if (id != ((u32)device << 16 | vendor))
 				continue;
-			td->rid = dev << 3 | fn;
-			td->ecam = cfg;
-			goto found;
+			*rid = dev << 3 | fn;
+			*ecam = cfg;
+			return 0;
 		}
 	}
 	return 1;
+}
 
-found:
+int testdev_find(struct testdev *td)
+{
+	if (find_fn(TESTDEV_VENDOR, TESTDEV_DEVICE, &td->rid, &td->ecam))
+		return 1;
 	/* Decoding off while the BAR is sized and placed. */
 	mmio_write16(td->ecam + PCI_COMMAND, PCI_COMMAND_INTX_OFF);
-	if (testdev_bar0(td))
+	if (place_bar0(td->ecam, &td->bar0, &td->bar0_size))
 		return -1;
 	mmio_write16(td->ecam + PCI_COMMAND, PCI_COMMAND_MEMORY |
 						     PCI_COMMAND_MASTER |
@@ -172,5 +191,51 @@ int testdev_setup_msix(struct testdev *td, u64 address)
 	if ((mmio_read16(ctrl) & (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL)) !=
 	    MSIX_CTRL_ENABLE)
 		return fail("testdev-msix-enable-not-set");
+	return 0;
+}
+
+int edu_find(struct edu *edu)
+{
+	if (find_fn(EDU_VENDOR, EDU_DEVICE, &edu->rid, &edu->ecam))
+		return 1;
+	mmio_write16(edu->ecam + PCI_COMMAND, PCI_COMMAND_INTX_OFF);
+	if (place_bar0(edu->ecam, &edu->bar0, &edu->bar0_size))
+		return -1;
+	mmio_write16(edu->ecam + PCI_COMMAND, PCI_COMMAND_MEMORY |
+						      PCI_COMMAND_MASTER |
+						      PCI_COMMAND_INTX_OFF);
+	if ((mmio_read32(edu->bar0 + EDU_ID) & EDU_ID_MASK) != EDU_ID_VALUE)
+		return fail("edu-id-mismatch");
+	/* The liveness register answers with the complement (QEMU edu.txt). */
+	mmio_write32(edu->bar0 + EDU_LIVENESS, 0x12345678);
+	if (mmio_read32(edu->bar0 + EDU_LIVENESS) != ~0x12345678U)
+		return fail("edu-liveness");
+	edu->msi_cap = find_cap(edu->ecam, PCI_CAP_ID_MSI);
+	if (!edu->msi_cap)
+		return fail("edu-no-msi-capability");
+	return 0;
+}
+
+int edu_setup_msi(struct edu *edu, u64 address, u16 data)
+{
+	uintptr_t cap = edu->ecam + edu->msi_cap;
+	u16 ctrl = mmio_read16(cap + MSI_CTRL);
+
+	/* Disabled while programmed; one vector (Multiple Message Enable 0). */
+	ctrl &= ~(MSI_CTRL_ENABLE | MSI_CTRL_QSIZE);
+	mmio_write16(cap + MSI_CTRL, ctrl);
+	mmio_write32(cap + MSI_ADDR_LO, (u32)address);
+	if (ctrl & MSI_CTRL_64BIT) {
+		mmio_write32(cap + MSI_ADDR_HI, (u32)(address >> 32));
+		mmio_write16(cap + MSI_DATA_64, data);
+	} else {
+		if (address >> 32)
+			return fail("edu-msi-address-above-4g");
+		mmio_write16(cap + MSI_DATA_32, data);
+	}
+	mmio_write16(cap + MSI_CTRL, ctrl | MSI_CTRL_ENABLE);
+	dsb(sy);
+	if (!(mmio_read16(cap + MSI_CTRL) & MSI_CTRL_ENABLE))
+		return fail("edu-msi-enable-not-set");
 	return 0;
 }

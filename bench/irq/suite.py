@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Summarise bench/irq/run: one serial log per emulated host.
 
-  suite.py LOG... [--json OUT] [--plot PNG] [--commit C] [--dirty K]
-           [--wall-s S] [--host TEXT]
+  suite.py LOG... [--json OUT] [--plot PNG] [--commit C] [--worktree 0|1]
+           [--dirty K] [--wall-s S] [--host TEXT]
 
 Each LOG holds the lines of bench/irq/lab/irqbench.sh: "@@IRQB-LOG TAGS
 <payload line>", "@@IRQB-V4 TAGS <nestbox's GICv4 line>", "@@IRQB-KVM
@@ -278,6 +278,7 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--commit", default="")
+    ap.add_argument("--worktree", default="0")
     ap.add_argument("--dirty", default="0")
     ap.add_argument("--wall-s", type=int, default=0)
     ap.add_argument("--host", default="")
@@ -316,7 +317,8 @@ def main(argv=None):
     if args.plot and rows and plot(rows, args.plot):
         print("plot: %s" % args.plot)
     if args.json:
-        doc = {"commit": args.commit, "changed_files": args.dirty,
+        doc = {"commit": args.commit, "worktree": args.worktree == "1",
+               "changed_files": int(args.dirty),
                "wall_s": args.wall_s, "host": args.host,
                "uart_exits_per_byte": UART_EXITS_PER_BYTE,
                "summary": combined, "runs": rows,

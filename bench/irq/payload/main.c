@@ -46,20 +46,21 @@
 #ifndef IRQBENCH_HOLD_MS
 #define IRQBENCH_HOLD_MS 0
 #endif
-/* Histogram: log2 buckets, HIST_PER_OCTAVE per doubling, from the minimum
- * up (HIST_BUCKETS / HIST_PER_OCTAVE = 8 octaves: 256x); the rest is over. */
-#define HIST_BUCKETS	 32
-#define HIST_PER_OCTAVE	 4
-#define HIST_FRAC_SHIFT	 10
+/* Histogram: log2 buckets, HIST_PER_OCTAVE per doubling, from the smallest
+ * non-zero sample up (HIST_BUCKETS / HIST_PER_OCTAVE = 8 octaves: 256x);
+ * the rest is over. */
+#define HIST_BUCKETS	32
+#define HIST_PER_OCTAVE 4
+#define HIST_FRAC_SHIFT 10
 
-#define SGI_PING     1 /* vCPU 0 -> vCPU 1 */
-#define SGI_PONG     2 /* vCPU 1 -> vCPU 0 */
-#define SGI_WAKE     3 /* vCPU 0 -> vCPU 1: leave WFI, see cpu1_spin */
-#define PPI_VTIMER   27
-#define LPI_DOORBELL (LPI_BASE + 0) /* MSI-X vector 0 = EventID 0 */
-#define LPI_INJECT   (LPI_BASE + 1) /* MSI-X vector 1 = EventID 1 */
-#define LPI_EDU	     (LPI_BASE + 2) /* edu's MSI: its DeviceID, EventID 0 */
-#define EDU_EVENT    0
+#define SGI_PING	1 /* vCPU 0 -> vCPU 1 */
+#define SGI_PONG	2 /* vCPU 1 -> vCPU 0 */
+#define SGI_WAKE	3 /* vCPU 0 -> vCPU 1: leave WFI, see cpu1_spin */
+#define PPI_VTIMER	27
+#define LPI_DOORBELL	(LPI_BASE + 0) /* MSI-X vector 0 = EventID 0 */
+#define LPI_INJECT	(LPI_BASE + 1) /* MSI-X vector 1 = EventID 1 */
+#define LPI_EDU		(LPI_BASE + 2) /* edu's MSI: its DeviceID, EventID 0 */
+#define EDU_EVENT	0
 #define EDU_RAISE_VALUE 1
 
 #define CNTV_CTL_ENABLE BIT(0)
@@ -282,7 +283,8 @@ static const u64 hist_frac[HIST_PER_OCTAVE] = { 1024, 1218, 1448, 1722 };
 
 static u64 hist_edge(u64 lo, unsigned int b)
 {
-	return ((lo << (b / HIST_PER_OCTAVE)) * hist_frac[b % HIST_PER_OCTAVE]) >>
+	return ((lo << (b / HIST_PER_OCTAVE)) *
+		hist_frac[b % HIST_PER_OCTAVE]) >>
 	       HIST_FRAC_SHIFT;
 }
 
@@ -676,7 +678,8 @@ int main(u64 dtb)
 	have_cpu1 = start_cpu1() == 0;
 	asm volatile("msr daifclr, #2" ::: "memory");
 	/* A quiet moment before the tests: the host reads the VM's counters
-	 * here and after the done line, so that the difference is the tests'. */
+	 * here and after the done line, so that the difference is the tests'.
+	 */
 	if (IRQBENCH_HOLD_MS) {
 		con_printf("IRQBENCH info hold=before hold_ms=%u\n",
 			   IRQBENCH_HOLD_MS);
@@ -697,8 +700,7 @@ int main(u64 dtb)
 		else
 			skip("doorbell", "not-selected");
 		if (IRQBENCH_TESTS & TEST_INJECT)
-			test_lpi("inject", &td, TESTDEV_INJECT,
-				 SRC_LPI_INJECT);
+			test_lpi("inject", &td, TESTDEV_INJECT, SRC_LPI_INJECT);
 		else
 			skip("inject", "not-selected");
 	} else {
@@ -714,7 +716,7 @@ int main(u64 dtb)
 	else if (edu_state == 0 && have_its)
 		test_edu(&edu);
 	else
-		skip("edu", !have_its	     ? "no-its"
+		skip("edu", !have_its	    ? "no-its"
 			    : edu_state > 0 ? "no-edu"
 					    : "edu-setup");
 	if (!(IRQBENCH_TESTS & TEST_ITS_INT))

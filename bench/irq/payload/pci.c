@@ -41,14 +41,14 @@
 #define MSIX_ENTRY_MASKED  BIT(0)
 
 /* MSI capability (6.8.1): control, then a 32- or 64-bit address, data. */
-#define MSI_CTRL	 2
-#define MSI_CTRL_ENABLE	 BIT(0)
-#define MSI_CTRL_QSIZE	 (7U << 4) /* Multiple Message Enable: 0 = one */
-#define MSI_CTRL_64BIT	 BIT(7)
-#define MSI_ADDR_LO	 4
-#define MSI_ADDR_HI	 8
-#define MSI_DATA_32	 8
-#define MSI_DATA_64	 12
+#define MSI_CTRL	2
+#define MSI_CTRL_ENABLE BIT(0)
+#define MSI_CTRL_QSIZE	(7U << 4) /* Multiple Message Enable: 0 = one */
+#define MSI_CTRL_64BIT	BIT(7)
+#define MSI_ADDR_LO	4
+#define MSI_ADDR_HI	8
+#define MSI_DATA_32	8
+#define MSI_DATA_64	12
 
 const char *pci_error;
 /* BAR0s are placed one after the other from the window's start. */

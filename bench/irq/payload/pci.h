@@ -26,15 +26,15 @@ struct testdev {
 };
 
 /* QEMU's edu (docs/specs/edu.rst), assigned with nestbox --vfio */
-#define EDU_VENDOR	  0x1234
-#define EDU_DEVICE	  0x11e8
-#define EDU_ID		  0x00
-#define EDU_ID_MASK	  0xff
-#define EDU_ID_VALUE	  0xed /* 0xRRrr00ed: major, minor revision */
-#define EDU_LIVENESS	  0x04
-#define EDU_IRQ_STATUS	  0x24
-#define EDU_IRQ_RAISE	  0x60 /* ORs the value into the status, raises */
-#define EDU_IRQ_ACK	  0x64 /* clears these status bits */
+#define EDU_VENDOR     0x1234
+#define EDU_DEVICE     0x11e8
+#define EDU_ID	       0x00
+#define EDU_ID_MASK    0xff
+#define EDU_ID_VALUE   0xed /* 0xRRrr00ed: major, minor revision */
+#define EDU_LIVENESS   0x04
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE  0x60 /* ORs the value into the status, raises */
+#define EDU_IRQ_ACK    0x64 /* clears these status bits */
 
 struct edu {
 	u32 rid;

@@ -316,7 +316,8 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		}
 		close(fd);
 	}
-	pr_info("kernel at 0x%llx, initrd at 0x%llx (%llu bytes), dtb at 0x%llx (%d bytes)",
+	pr_info("%s at 0x%llx, initrd at 0x%llx (%llu bytes), dtb at 0x%llx (%d bytes)",
+		cfg->payload ? "payload" : "kernel",
 		(unsigned long long)bl->kernel_gpa,
 		(unsigned long long)bl->initrd_gpa,
 		(unsigned long long)bf->initrd_size,

@@ -38,93 +38,9 @@
 
 /*
  * The cross toolchain ships Linux 6.1 uapi headers: no iommufd.h and no
- * VFIO cdev ioctls. What follows are that uapi's ABI facts, the ioctl
- * numbers and the structure layouts of include/uapi/linux/iommufd.h and
- * vfio.h, written out here because the build's headers predate them.
+ * VFIO cdev ioctls. nestbox's own compat header has their ABI facts.
  */
-#ifndef IOMMUFD_TYPE
-#define IOMMUFD_TYPE (';')
-#endif
-#define IOMMUFD_CMD_IOAS_ALLOC	     0x81
-#define IOMMUFD_CMD_IOAS_IOVA_RANGES 0x84
-#define IOMMUFD_CMD_IOAS_MAP	     0x85
-#define IOMMUFD_CMD_IOAS_UNMAP	     0x86
-
-#ifndef IOMMU_IOAS_ALLOC
-struct iommu_ioas_alloc {
-	__u32 size;
-	__u32 flags;
-	__u32 out_ioas_id;
-};
-#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
-#endif
-
-#ifndef IOMMU_IOAS_IOVA_RANGES
-struct iommu_iova_range {
-	__aligned_u64 start;
-	__aligned_u64 last; /* inclusive */
-};
-
-struct iommu_ioas_iova_ranges {
-	__u32 size;
-	__u32 ioas_id;
-	__u32 num_iovas;
-	__u32 __reserved;
-	__aligned_u64 allowed_iovas;
-	__aligned_u64 out_iova_alignment;
-};
-#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
-#endif
-
-#ifndef IOMMU_IOAS_MAP
-enum iommufd_ioas_map_flags {
-	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
-	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
-	IOMMU_IOAS_MAP_READABLE = 1 << 2,
-};
-
-struct iommu_ioas_map {
-	__u32 size;
-	__u32 flags;
-	__u32 ioas_id;
-	__u32 __reserved;
-	__aligned_u64 user_va;
-	__aligned_u64 length;
-	__aligned_u64 iova;
-};
-#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
-#endif
-
-#ifndef IOMMU_IOAS_UNMAP
-struct iommu_ioas_unmap {
-	__u32 size;
-	__u32 ioas_id;
-	__aligned_u64 iova;
-	__aligned_u64 length;
-};
-#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
-#endif
-
-#ifndef VFIO_DEVICE_BIND_IOMMUFD
-/* token_uuid_ptr came later; the kernel's minimum size ends at out_devid. */
-struct vfio_device_bind_iommufd {
-	__u32 argsz;
-	__u32 flags;
-	__s32 iommufd;
-	__u32 out_devid;
-};
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-#endif
-
-#ifndef VFIO_DEVICE_ATTACH_IOMMUFD_PT
-/* pasid came later; the kernel's minimum size ends at pt_id. */
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
+#include "../../../../iommu/uapi_iommufd.h"
 
 #define VFIO_LIB_PAGE		 4096UL
 #define VFIO_LIB_MAX_RANGES	 32

@@ -325,6 +325,7 @@ static void op_bar_moved(void *opaque, unsigned int bar, bool mapped,
 		}
 		mr = (struct kvm_userspace_memory_region){
 			.slot = slot,
+			.flags = ar->readonly ? KVM_MEM_READONLY : 0,
 			.guest_phys_addr = addr + ar->off,
 			.memory_size = ar->size,
 			.userspace_addr = (uint64_t)(uintptr_t)ar->va,
@@ -347,9 +348,13 @@ static const struct vfio_pci_ops model_ops = {
 	.bar_moved = op_bar_moved,
 };
 
-/* Cut [cut_off, cut_off + cut_len) (page-rounded) out of a BAR's areas. */
+/*
+ * Cut [cut_off, cut_off + cut_len) (page-rounded) out of a BAR's areas;
+ * with @readonly put it back as a read-only area of its own (merged with a
+ * read-only area it touches, e.g. a PBA in the table's page).
+ */
 static void carve(struct vfio_assigned *a, unsigned int bar, uint64_t cut_off,
-		  uint64_t cut_len)
+		  uint64_t cut_len, bool readonly)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t lo = cut_off & ~(uint64_t)(pg - 1);
@@ -357,10 +362,18 @@ static void carve(struct vfio_assigned *a, unsigned int bar, uint64_t cut_off,
 	struct vfio_area out[VFIO_MAX_AREAS];
 	unsigned int n = 0;
 
+	if (!cut_len)
+		return;
 	for (unsigned int i = 0; i < a->nr_area[bar]; i++) {
 		struct vfio_area ar = a->area[bar][i];
 		uint64_t end = ar.off + ar.size;
 
+		if (ar.readonly && readonly && end >= lo && ar.off <= hi) {
+			/* an earlier read-only cut: grow it over this one */
+			lo = lo < ar.off ? lo : ar.off;
+			hi = hi > end ? hi : end;
+			continue;
+		}
 		if (end <= lo || ar.off >= hi) {
 			if (n < VFIO_MAX_AREAS)
 				out[n++] = ar;
@@ -368,10 +381,13 @@ static void carve(struct vfio_assigned *a, unsigned int bar, uint64_t cut_off,
 		}
 		if (ar.off < lo && n < VFIO_MAX_AREAS)
 			out[n++] = (struct vfio_area){ ar.off, lo - ar.off,
-						       NULL, -1 };
+						       NULL, -1, false };
 		if (end > hi && n < VFIO_MAX_AREAS)
-			out[n++] = (struct vfio_area){ hi, end - hi, NULL, -1 };
+			out[n++] = (struct vfio_area){ hi, end - hi, NULL, -1,
+						       false };
 	}
+	if (readonly && n < VFIO_MAX_AREAS)
+		out[n++] = (struct vfio_area){ lo, hi - lo, NULL, -1, true };
 	memcpy(a->area[bar], out, n * sizeof(out[0]));
 	a->nr_area[bar] = n;
 }
@@ -415,10 +431,23 @@ static int read_region(struct vfio_assigned *a, unsigned int index,
 		/* Bounded walk of the kernel's capability chain. */
 		while (next && next + sizeof(*h) <= ri->argsz && hops++ < 16) {
 			h = (void *)((char *)ri + next);
+			if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
+				a->msix_mappable[index] = true;
 			if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP)
 				break;
 			next = h->next;
 			h = NULL;
+		}
+		/* The MSI-X capability may come after the sparse one. */
+		for (uint32_t n2 = h ? h->next : 0, hops2 = 0;
+		     n2 && n2 + sizeof(*h) <= ri->argsz && hops2 < 16;
+		     hops2++) {
+			struct vfio_info_cap_header *h2 =
+				(void *)((char *)ri + n2);
+
+			if (h2->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
+				a->msix_mappable[index] = true;
+			n2 = h2->next;
 		}
 		if (h) {
 			struct vfio_region_info_cap_sparse_mmap *sp = (void *)h;
@@ -431,11 +460,11 @@ static int read_region(struct vfio_assigned *a, unsigned int index,
 						(struct vfio_area){
 							sp->areas[i].offset,
 							sp->areas[i].size, NULL,
-							-1
+							-1, false
 						};
 		} else {
 			a->area[index][0] =
-				(struct vfio_area){ 0, ri->size, NULL, -1 };
+				(struct vfio_area){ 0, ri->size, NULL, -1, false };
 			a->nr_area[index] = 1;
 		}
 	}
@@ -450,16 +479,28 @@ static int map_areas(struct vfio_assigned *a, char *err, size_t errlen)
 	uint64_t toff, tlen, poff, plen;
 	int msix_bar = vfio_pci_msix_bar(&a->model, &toff, &tlen, &poff, &plen);
 
+	int pba_bar = vfio_pci_msix_pba_bar(&a->model);
+
+	if (a->msix_mmap_ro && msix_bar >= 0 &&
+	    (!a->msix_mappable[msix_bar] ||
+	     (pba_bar >= 0 && !a->msix_mappable[pba_bar]))) {
+		snprintf(err, errlen,
+			 "%s: msix-mmap=ro: the host does not let the MSI-X table be mapped (no VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)",
+			 a->name);
+		return -ENOTSUP;
+	}
 	for (unsigned int bar = 0; bar < PCI_NUM_BARS; bar++) {
 		/* The MSI-X table and PBA stay trapped: they are emulated. */
-		if ((int)bar == msix_bar) {
-			carve(a, bar, toff, tlen);
-			carve(a, bar, poff, plen);
-		}
+		if ((int)bar == msix_bar)
+			carve(a, bar, toff, tlen, a->msix_mmap_ro);
+		if ((int)bar == pba_bar)
+			carve(a, bar, poff, plen, a->msix_mmap_ro);
 		for (unsigned int i = 0; i < a->nr_area[bar]; i++) {
 			struct vfio_area *ar = &a->area[bar][i];
 
-			ar->va = mmap(NULL, ar->size, PROT_READ | PROT_WRITE,
+			ar->va = mmap(NULL, ar->size,
+				      ar->readonly ? PROT_READ
+						   : PROT_READ | PROT_WRITE,
 				      MAP_SHARED, a->fd,
 				      a->region_off[bar] + ar->off);
 			if (ar->va == MAP_FAILED) {
@@ -490,7 +531,8 @@ static int read_irqs(struct vfio_assigned *a)
 }
 
 int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
-		       const char *spec, char *err, size_t errlen)
+		       const char *spec, bool msix_mmap_ro, char *err,
+		       size_t errlen)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
@@ -500,6 +542,7 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 
 	memset(a, 0, sizeof(*a));
 	a->vm = vm;
+	a->msix_mmap_ro = msix_mmap_ro;
 	a->fd = a->intx_fd = a->intx_resample_fd = -1;
 	for (unsigned int b = 0; b < PCI_NUM_BARS; b++)
 		for (unsigned int i = 0; i < VFIO_MAX_AREAS; i++)
@@ -601,10 +644,11 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 	r = map_areas(a, err, errlen);
 	if (r)
 		return r;
-	pr_info("%s: bound to iommufd (device %u, IOAS %u), %u MSI-X / %u MSI vectors",
+	pr_info("%s: bound to iommufd (device %u, IOAS %u), %u MSI-X / %u MSI vectors%s",
 		a->name, a->devid, vm->ioas,
 		a->info.irq_count[VFIO_PCI_MSIX_IRQ_INDEX],
-		a->info.irq_count[VFIO_PCI_MSI_IRQ_INDEX]);
+		a->info.irq_count[VFIO_PCI_MSI_IRQ_INDEX],
+		a->msix_mmap_ro ? ", MSI-X table pages mapped read-only" : "");
 	return 0;
 }
 

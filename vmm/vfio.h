@@ -24,6 +24,7 @@ struct vfio_area {
 	uint64_t off, size; /* inside the BAR */
 	void *va;	    /* mmap of the region, or NULL */
 	int slot;	    /* KVM memory slot while mapped, else -1 */
+	bool readonly;	    /* reads direct, writes exit (msix-mmap=ro) */
 };
 
 struct vfio_assigned {
@@ -43,6 +44,14 @@ struct vfio_assigned {
 	bool model_ready;
 	bool rom_on_bus;
 	uint64_t rom_addr;
+	/*
+	 * msix-mmap=ro: the MSI-X table and PBA pages are mapped into the
+	 * guest read-only, so reads of anything in those pages take no exit;
+	 * writes still exit and are emulated (the host must allow mapping
+	 * them: VFIO_REGION_INFO_CAP_MSIX_MAPPABLE).
+	 */
+	bool msix_mmap_ro;
+	bool msix_mappable[VFIO_PCI_NUM_REGIONS];
 };
 
 /*
@@ -52,7 +61,8 @@ struct vfio_assigned {
  * vfio_assigned_start(). One line in @err on failure.
  */
 int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
-		       const char *spec, char *err, size_t errlen);
+		       const char *spec, bool msix_mmap_ro, char *err,
+		       size_t errlen);
 /* After bus placement: INTx wiring (needs the slot for the SPI). */
 int vfio_assigned_start(struct vfio_assigned *a, char *err, size_t errlen);
 /* Attach the device to IOAS or HWPT @pt instead (an iommufd replace). */

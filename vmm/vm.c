@@ -1065,13 +1065,22 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 	int iommu, r;
 	char *dev = take_common_options(spec, &bridge, &iommu, err, errlen);
 
+	bool msix_ro = false;
+	char *opt;
+
 	if (!dev)
 		return -EINVAL;
-	if (strchr(dev, ',')) {
-		snprintf(err, errlen,
-			 "--vfio '%s': expected DEV[,bus=bridge|root]", spec);
-		free(dev);
-		return -EINVAL;
+	opt = strchr(dev, ',');
+	if (opt) {
+		*opt++ = '\0';
+		if (strcmp(opt, "msix-mmap=ro") && strcmp(opt, "msix-mmap=off")) {
+			snprintf(err, errlen,
+				 "--vfio '%s': expected DEV[,bus=bridge|root][,iommu=on|off][,msix-mmap=ro|off]",
+				 spec);
+			free(dev);
+			return -EINVAL;
+		}
+		msix_ro = !strcmp(opt, "msix-mmap=ro");
 	}
 	if (iommu == 1 && vm->cfg->iommu == IOMMU_NONE) {
 		snprintf(err, errlen, "--vfio %s: iommu=on needs --iommu virtio",
@@ -1085,7 +1094,7 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 		return -ENOMEM;
 	}
 	vm->vfio[vm->nr_vfio++] = a;
-	r = vfio_assigned_open(a, vm, dev, err, errlen);
+	r = vfio_assigned_open(a, vm, dev, msix_ro, err, errlen);
 	free(dev);
 	if (r)
 		return r;

@@ -57,6 +57,34 @@ expect_out assign "NBL2: run vfio-l2 rc=0"
 # A GICv3 host: no direct injection (vfio-gicv4 is the GICv4 side).
 expect_err assign "GICv4: 0 of [1-9][0-9]* LPIs of this VM forwarded as vLPIs"
 
+# msix-mmap=ro: the MSI-X table page is mapped read-only into L2. Writes
+# still trap (so routes are learned and the NIC works), reads reach the
+# device without an exit.
+run_vmm msixro run -v --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --vfio "$NIC,msix-mmap=ro" \
+	--cmdline "console=ttyAMA0 quiet nbl2.run=vfio-l2 nbl2.action=poweroff"
+grep NBL2 /tmp/msixro.out
+expect_rc msixro 0
+expect_err msixro "MSI-X table pages mapped read-only"
+expect_out msixro "NBL2: e1000e ping ok"
+expect_out msixro "NBL2: e1000e msi vectors=3"
+# Who answers a read of the table: nestbox (trap) or the device (ro).
+for mode in trap ro; do
+	spec="$NIC"
+	[ $mode = ro ] && spec="$NIC,msix-mmap=ro"
+	run_vmm "msix$mode" run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+		--memory 256M --vfio "$spec" \
+		--cmdline "console=ttyAMA0 quiet initcall_blacklist=e1000_init_module nbl2.run=msix-table nbl2.action=poweroff"
+	expect_rc "msix$mode" 0
+	grep "msix vector" "/tmp/msix$mode.out"
+done
+expect_out msixtrap "NBL2: msix vector 0 address 0x12345000"
+expect_out msixro "NBL2: msix vector 0 address 0x"
+if grep -q "NBL2: msix vector 0 address 0x12345000" /tmp/msixro.out; then
+	fail "msixro: the read trapped (L2 got nestbox's emulated entry)"
+fi
+ok "msixro: the read went to the device's own table"
+
 # Without MSI (pci=nomsi) the NIC interrupts through INTx: an irqfd with
 # resample, still no exit to nestbox.
 run_vmm intx run --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \

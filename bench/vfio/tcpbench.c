@@ -7,8 +7,17 @@
  *                                      unreachable, up to 120 s), write
  *                                      BYTES, shut down, wait for the
  *                                      receiver to close
+ *   tcpbench sendfile ADDR PORT FILE   the same as send, the bytes of FILE
+ *                                      through sendfile(2): the socket's
+ *                                      buffers are FILE's page-cache pages
+ *                                      (4 KiB each on the lab kernel), not
+ *                                      TCP's 32 KiB page fragments
  *   tcpbench tso IFC on|off            switch the NIC's TCP segmentation
  *                                      offload (busybox has no ethtool)
+ *   tcpbench regs IFC                  the driver's register dump
+ *                                      (ETHTOOL_GREGS; e1000e: ring heads
+ *                                      and tails) and its non-zero
+ *                                      ETHTOOL_GSTATS counters, one line
  *
  * Each prints one JSON object on stdout: bytes, secs (receiver: accept to
  * EOF; sender: connect to the receiver's close) and MB/s (10^6 bytes).
@@ -20,11 +29,15 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +94,8 @@ static int do_recv(int port)
 	return 0;
 }
 
-static int do_send(const char *addr, int port, unsigned long long bytes)
+static int do_send(const char *addr, int port, unsigned long long bytes,
+		   int file)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
@@ -114,7 +128,12 @@ static int do_send(const char *addr, int port, unsigned long long bytes)
 	memset(buf, 0x5a, sizeof(buf));
 	t0 = now_secs();
 	while (left) {
-		n = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+		if (file >= 0)
+			n = sendfile(fd, file, NULL,
+				     left < (1 << 20) ? left : (1 << 20));
+		else
+			n = write(fd, buf,
+				  left < sizeof(buf) ? left : sizeof(buf));
 		if (n <= 0) {
 			perror("tcpbench: write");
 			return 1;
@@ -144,16 +163,87 @@ static int do_tso(const char *ifc, int on)
 	return 0;
 }
 
+static int ethtool(const char *ifc, void *data)
+{
+	struct ifreq ifr = { .ifr_data = data };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int r;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc);
+	r = fd < 0 ? -1 : ioctl(fd, SIOCETHTOOL, &ifr);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int do_regs(const char *ifc)
+{
+	/* e1000e's e1000_get_regs(): the first 12 words. */
+	static const char *const names[] = {
+		"CTRL", "STATUS", "RCTL",  "RDLEN", "RDH", "RDT",
+		"RDTR", "TCTL",	  "TDLEN", "TDH",   "TDT", "TIDV"
+	};
+	struct ethtool_regs *regs = calloc(1, sizeof(*regs) + 4096);
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ethtool_gstrings *gs;
+	struct ethtool_stats *st;
+	uint32_t *w;
+
+	if (!regs || ethtool(ifc, &di)) {
+		perror("tcpbench: ETHTOOL_GDRVINFO");
+		return 1;
+	}
+	regs->cmd = ETHTOOL_GREGS;
+	regs->len = 4096;
+	if (ethtool(ifc, regs)) {
+		perror("tcpbench: ETHTOOL_GREGS");
+		return 1;
+	}
+	w = (uint32_t *)regs->data;
+	for (unsigned int i = 0; i < 12 && 4 * i < regs->len; i++)
+		printf("%s=%#x ", names[i], w[i]);
+	gs = calloc(1, sizeof(*gs) + (size_t)di.n_stats * ETH_GSTRING_LEN);
+	st = calloc(1, sizeof(*st) + (size_t)di.n_stats * 8);
+	if (!gs || !st)
+		return 1;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_STATS;
+	gs->len = di.n_stats;
+	st->cmd = ETHTOOL_GSTATS;
+	st->n_stats = di.n_stats;
+	if (!ethtool(ifc, gs) && !ethtool(ifc, st)) {
+		for (unsigned int i = 0; i < st->n_stats; i++)
+			if (st->data[i])
+				printf("%.*s=%llu ", ETH_GSTRING_LEN,
+				       (char *)gs->data + i * ETH_GSTRING_LEN,
+				       (unsigned long long)st->data[i]);
+	}
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "recv"))
 		return do_recv(atoi(argv[2]));
 	if (argc == 5 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], atoi(argv[3]),
-			       strtoull(argv[4], NULL, 0));
+			       strtoull(argv[4], NULL, 0), -1);
+	if (argc == 5 && !strcmp(argv[1], "sendfile")) {
+		int f = open(argv[4], O_RDONLY);
+		struct stat st;
+
+		if (f < 0 || fstat(f, &st)) {
+			perror(argv[4]);
+			return 1;
+		}
+		return do_send(argv[2], atoi(argv[3]), st.st_size, f);
+	}
 	if (argc == 4 && !strcmp(argv[1], "tso"))
 		return do_tso(argv[2], !strcmp(argv[3], "on"));
+	if (argc == 3 && !strcmp(argv[1], "regs"))
+		return do_regs(argv[2]);
 	fprintf(stderr,
-		"usage: tcpbench recv PORT | send ADDR PORT BYTES | tso IFC on|off\n");
+		"usage: tcpbench recv PORT | send ADDR PORT BYTES | sendfile ADDR PORT FILE | tso IFC on|off | regs IFC\n");
 	return 2;
 }

@@ -18,19 +18,39 @@
 # is done. One "@@VFB {json}" line per
 # run; progress lines start with "[vfiobench]". Parameters:
 #   vfb.runs=N  vfb.bytes=N  vfb.tso=on|off (NIC A's TSO, in L1 and L2)
+#   vfb.vmm=nestbox|qemu|both  which VMM runs L2: nestbox (--vfio), Debian's
+#       qemu-system-aarch64 (-device vfio-pci, when bench/vfio/run put it in
+#       the initramfs), or both, alternating which goes first per round
+#   vfb.qiommu=iommufd|legacy  QEMU's VFIO backend (iommufd, as nestbox's,
+#       or the legacy group/container)
+#   vfb.l1=1|0  whether each round has the run with NIC A in L1
+#   vfb.limit=SEC  per transfer limit of the side (default 60 s + 2 s/MB)
+#   vfb.send=write|sendfile  how the side sends tx (write(2) from a buffer,
+#       or sendfile(2) from a file: 4 KiB page-cache pages as skb frags)
 runs=3
 bytes=33554432
 tso=on
+vmm=nestbox
+qiommu=iommufd
+l1runs=1
+xlimit=""
+send="write"
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vfb.runs=*) runs=${arg#*=} ;;
 	vfb.bytes=*) bytes=${arg#*=} ;;
 	vfb.tso=*) tso=${arg#*=} ;;
+	vfb.vmm=*) vmm=${arg#*=} ;;
+	vfb.qiommu=*) qiommu=${arg#*=} ;;
+	vfb.l1=*) l1runs=${arg#*=} ;;
+	vfb.limit=*) xlimit=${arg#*=} ;;
+	vfb.send=*) send=${arg#*=} ;;
 	esac
 done
+QEMU=/usr/bin/qemu-system-aarch64
 # Per transfer: the side gives up after xlimit s (then prints its NIC's
 # state), L1's end 30 s later: room for 0.5 MB/s (TCG does 2-15).
-xlimit=$((60 + bytes / 500000))
+[ -n "$xlimit" ] || xlimit=$((60 + bytes / 500000))
 l2timeout=$((2 * xlimit + 120))
 TCP=/lab/vfb/tcpbench
 A_IP=169.254.79.2
@@ -125,7 +145,7 @@ one() {
 	t0=$(date +%s)
 	if [ "$mode" = l1 ]; then
 		ifc=$(ls "/sys/bus/pci/devices/$NIC/net" | head -1)
-		timeout -s KILL "$l2timeout" unshare -n sh /lab/vfb/side.sh "$ifc" "$bytes" $TCP $xlimit $tso \
+		timeout -s KILL "$l2timeout" unshare -n sh /lab/vfb/side.sh "$ifc" "$bytes" $TCP $xlimit $tso $send \
 			</dev/null >/tmp/$name.raw 2>/tmp/$name.err &
 		spid=$!
 		# busybox timeout and unshare exec: spid ends up in the new namespace.
@@ -141,11 +161,27 @@ one() {
 	else
 		ifc=""
 		rebind "$NIC" vfio-pci || bad=1
-		timeout -s KILL "$l2timeout" /bin/nestbox run -v --kernel "$L2_LAB_KERNEL" \
-			--initrd "$L2_LAB_INITRD" --cpus 1 --memory 256M --vfio "$NIC" \
-			--cmdline "console=ttyAMA0 quiet nbl2.run=vfiobench nbl2.action=poweroff vfb.bytes=$bytes vfb.limit=$xlimit vfb.tso=$tso" \
-			</dev/null >/tmp/$name.raw 2>/tmp/$name.err
-		rc=$?
+		l2c="console=ttyAMA0 quiet nbl2.run=vfiobench nbl2.action=poweroff vfb.bytes=$bytes vfb.limit=$xlimit vfb.tso=$tso vfb.send=$send"
+		if [ "$mode" = l2 ]; then
+			timeout -s KILL "$l2timeout" /bin/nestbox run -v --kernel "$L2_LAB_KERNEL" \
+				--initrd "$L2_LAB_INITRD" --cpus 1 --memory 256M --vfio "$NIC" \
+				--cmdline "$l2c" </dev/null >/tmp/$name.raw 2>/tmp/$name.err
+			rc=$?
+		else
+			# The peer VMM: Debian's QEMU, the NIC through its vfio-pci
+			# (iommufd cdev as nestbox, or the legacy group).
+			if [ "$qiommu" = iommufd ]; then
+				qv="-object iommufd,id=iommufd0 -device vfio-pci,host=$NIC,iommufd=iommufd0"
+			else
+				qv="-device vfio-pci,host=$NIC"
+			fi
+			# shellcheck disable=SC2086
+			timeout -s KILL "$l2timeout" $QEMU -M virt,gic-version=3 -accel kvm -cpu host \
+				-smp 1 -m 256M -kernel "$L2_LAB_KERNEL" -initrd "$L2_LAB_INITRD" \
+				-append "$l2c" -nic none -display none -monitor none -serial stdio \
+				-no-reboot $qv </dev/null >/tmp/$name.raw 2>/tmp/$name.err
+			rc=$?
+		fi
 	fi
 	touch /tmp/$name.done
 	wait $wpid
@@ -160,10 +196,12 @@ one() {
 	[ $rc = 0 ] && [ -n "$tx" ] && [ -n "$rx" ] && [ -n "$l1tx" ] && [ -n "$l1rx" ] && ok=true
 	[ "$mode" = l1 ] || grep -q "NBL2: run vfiobench rc=0" /tmp/$name.out || ok=false
 	k() { cat /tmp/$name.$1 2>/dev/null || echo null; }
-	echo "@@VFB {\"round\":$round,\"mode\":\"$mode\",\"rc\":$rc,\"ok\":$ok,\"wall_s\":$(($(date +%s) - t0)),\"side_tx\":${tx:-null},\"side_rx\":${rx:-null},\"l1_tx\":${l1tx:-null},\"l1_rx\":${l1rx:-null},\"kvm\":{\"begin_tx\":$(k BEGIN-tx),\"end_tx\":$(k END-tx),\"begin_rx\":$(k BEGIN-rx),\"end_rx\":$(k END-rx)},\"irq_lines\":\"$lines\"}"
+	stall=$(sed -n 's/^@@VFB-STALL //p' /tmp/$name.out | tr '\n' ' ' | sed 's/"/'"'"'/g')
+	echo "@@VFB {\"round\":$round,\"mode\":\"$mode\",\"stall\":\"$stall\",\"rc\":$rc,\"ok\":$ok,\"wall_s\":$(($(date +%s) - t0)),\"side_tx\":${tx:-null},\"side_rx\":${rx:-null},\"l1_tx\":${l1tx:-null},\"l1_rx\":${l1rx:-null},\"kvm\":{\"begin_tx\":$(k BEGIN-tx),\"end_tx\":$(k END-tx),\"begin_rx\":$(k BEGIN-rx),\"end_rx\":$(k END-rx)},\"irq_lines\":\"$lines\"}"
 	mbs() { echo "$1" | sed -n 's/.*"mb_s":\([0-9.]*\).*/\1/p'; }
 	irqs() { echo "$1" | sed -n 's/.*"irqs":\([0-9]*\).*/\1/p'; }
 	say "  $mode: rc=$rc, tx $(mbs "$l1tx") MB/s ($(irqs "$tx") irqs), rx $(mbs "$rx") MB/s ($(irqs "$rx") irqs) ($(($(date +%s) - t0)) s)"
+	sed -n 's/^@@VFB-NICSTATS /[vfiobench]     NIC A: /p; s/^@@VFB-NICREGS /[vfiobench]     NIC A regs: /p' /tmp/$name.out
 	if [ $ok != true ]; then
 		bad=1
 		say "  $name failed; stderr and output (tails):"
@@ -176,10 +214,12 @@ one() {
 				printf '%s=%s ' $f "$(cat /sys/class/net/$pifc/statistics/$f)"
 			done
 			echo
+			echo "L1: NIC B regs: $($TCP regs "$pifc" 2>&1)"
 			grep Tcp: /proc/net/snmp
 			grep -E 'vfio|e1000e|eth' /proc/interrupts
-			dmesg | grep -iE 'smmu|fault|hang' | tail -n 5
-			dmesg | grep -iE 'vfio|e1000e|eth' | tail -n 5
+			echo "L1 dmesg SMMU/fault lines: $(dmesg | grep -ciE 'smmu|fault|event')"
+			dmesg | grep -iE 'smmu|fault|event:|hang' | tail -n 20
+			dmesg | grep -iE 'vfio|e1000e|eth' | tail -n 8
 		} | sed 's/^/[vfiobench]     /'
 	fi
 }
@@ -191,12 +231,32 @@ ip link set lo up
 ip link set "$pifc" up
 ip addr add $B_IP/24 dev "$pifc"
 echo "@@VFB-META {\"runs\":$runs,\"bytes\":$bytes,\"tso\":\"$tso\",\"l1_kernel\":\"$(uname -r)\",\"nestbox\":\"$(/bin/nestbox --version 2>&1)\",\"nic\":\"$NIC\",\"peer\":\"$PEER\",\"l2\":\"1 vCPU, 256 MiB, lab kernel\"}"
+if [ "$vmm" != nestbox ]; then
+	if $QEMU --version >/tmp/qemu.version 2>&1; then
+		say "qemu: $(head -1 /tmp/qemu.version); VFIO backend $qiommu"
+	else
+		say "qemu-system-aarch64 does not start:"
+		sed 's/^/[vfiobench]   /' /tmp/qemu.version
+		exit 1
+	fi
+fi
+say "VMM(s) for L2: $vmm; runs with NIC A in L1: $l1runs; per transfer limit ${xlimit}s; tx with $send(2)"
 rnd=1
 while [ $rnd -le "$runs" ]; do
-	say "round $rnd/$runs: NIC A in L1 (own e1000e driver, netns), then assigned to L2"
-	one l1-$rnd $rnd l1
-	one l2-$rnd $rnd l2
+	case "$vmm" in
+	nestbox) l2s="l2" ;;
+	qemu) l2s="l2q" ;;
+	*) if [ $((rnd % 2)) = 1 ]; then l2s="l2 l2q"; else l2s="l2q l2"; fi ;;
+	esac
+	say "round $rnd/$runs: $([ "$l1runs" = 1 ] && echo "NIC A in L1, then ")L2 runs: $l2s (l2 = nestbox, l2q = QEMU)"
+	[ "$l1runs" != 1 ] || one l1-$rnd $rnd l1
+	for m in $l2s; do
+		one $m-$rnd $rnd $m
+	done
 	rnd=$((rnd + 1))
 done
+echo "@@VFB-SMMU-EVENTS $(dmesg | grep -ciE 'arm-smmu.*event|smmu.*fault')"
+dmesg | grep -iE 'arm-smmu|smmu' | tail -n 20 | sed 's/^/[vfiobench] L1 dmesg: /'
+
 echo "@@VFB-DONE"
 [ $bad = 0 ]

@@ -57,6 +57,11 @@ last=$(grep "GICv4: [0-9]* of [1-9]" /tmp/rebind.err | tail -1)
 echo "last state while running: $last"
 echo "$last" | grep -q "GICv4: 3 of 3 LPIs" || fail "rebind: forwarding not back ($last)"
 ok "rebind: forwarding back after rebind and affinity moves"
-# It came back because nestbox saw the drop and bound the irqfds again
-# (without that step this run ended at 2 of 3).
-expect_err rebind "GICv4: [0-9] of 3 vectors of assigned devices forwarded; re-armed 3"
+# Whether KVM drops a vLPI on these changes depends on timing; when it
+# did (a drop after forwarding had been seen), nestbox must have re-armed
+# (without that step such runs ended at 2 of 3).
+if sed -n '/GICv4: 3 of 3 LPIs/,$p' /tmp/rebind.err | grep -q "GICv4: [0-2] of 3 LPIs"; then
+	expect_err rebind "GICv4: [0-2] of 3 vectors of assigned devices forwarded; re-armed 3"
+else
+	ok "rebind: forwarding never dropped in this run"
+fi

@@ -39,20 +39,6 @@
 #define VFIO_PCI_CMD_FORWARD \
 	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static uint16_t get16(const uint8_t *b, unsigned int off)
 {
 	return b[off] | b[off + 1] << 8;
@@ -361,7 +347,8 @@ static int setup_bars(struct vfio_pci *v, const uint8_t *real, char *err,
 			continue;
 		}
 		if (mem64 && b == PCI_NUM_BARS - 1) {
-			set_err(err, errlen,
+			format_err(
+				err, errlen,
 				"%s: BAR5 claims to be 64-bit (register 0x%08x)",
 				v->name, reg);
 			return -EINVAL;
@@ -372,7 +359,8 @@ static int setup_bars(struct vfio_pci *v, const uint8_t *real, char *err,
 				reg & PCI_BAR_MEM_PREFETCH, &vfio_pci_bar_ops,
 				&v->bar_ref[b]);
 		if (e) {
-			set_err(err, errlen,
+			format_err(
+				err, errlen,
 				"%s: BAR%u of 0x%llx bytes cannot be emulated (%s)",
 				v->name, b, (unsigned long long)size,
 				mem64 ? "64-bit" : "32-bit");
@@ -613,32 +601,34 @@ int vfio_pci_init(struct vfio_pci *v, const struct vfio_pci_info *info,
 
 	memset(v, 0, sizeof(*v));
 	if (!ops || !ops->read || !ops->write || !ops->set_irqs) {
-		set_err(err, errlen, "%s: incomplete VFIO ops", name);
+		format_err(err, errlen, "%s: incomplete VFIO ops", name);
 		return -EINVAL;
 	}
 	if (info->region[VFIO_PCI_CONFIG_REGION_INDEX].size <
 	    PCI_CFG_STD_SIZE) {
-		set_err(err, errlen, "%s: config region of %llu bytes", name,
-			(unsigned long long)info
-				->region[VFIO_PCI_CONFIG_REGION_INDEX]
-				.size);
+		format_err(err, errlen, "%s: config region of %llu bytes", name,
+			   (unsigned long long)info
+				   ->region[VFIO_PCI_CONFIG_REGION_INDEX]
+				   .size);
 		return -EINVAL;
 	}
 	e = ops->read(opaque, VFIO_PCI_CONFIG_REGION_INDEX, 0, real,
 		      sizeof(real));
 	if (e < 0) {
-		set_err(err, errlen, "%s: cannot read config space: %s", name,
-			strerror(-e));
+		format_err(err, errlen, "%s: cannot read config space: %s",
+			   name, strerror(-e));
 		return e;
 	}
 	if (get16(real, PCI_VENDOR_ID) == 0xffff) {
-		set_err(err, errlen,
-			"%s: config space reads all ones (device gone?)", name);
+		format_err(err, errlen,
+			   "%s: config space reads all ones (device gone?)",
+			   name);
 		return -ENODEV;
 	}
 	hdr = real[PCI_HEADER_TYPE];
 	if (hdr & PCI_HEADER_TYPE_MASK) {
-		set_err(err, errlen,
+		format_err(
+			err, errlen,
 			"%s: header type %u is not an endpoint (bridges cannot be assigned)",
 			name, hdr & PCI_HEADER_TYPE_MASK);
 		return -EINVAL;

@@ -43,3 +43,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	line[n++] = '\n';
 	fwrite(line, 1, n, stderr);
 }
+
+void format_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

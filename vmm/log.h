@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -12,6 +13,13 @@ void log_set_verbosity(int v);
 int log_verbosity(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The one-line message of a user error, into the caller's @err buffer
+ * (nothing when @err is NULL or @errlen 0).
+ */
+void format_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

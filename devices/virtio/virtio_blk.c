@@ -128,20 +128,6 @@ struct virtio_blk {
 
 static void blk_req_done(struct evloop_op *op, int res, unsigned int flags);
 
-static void blk_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void blk_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static struct blk_req *blk_req_alloc(struct blk_queue *bq)
 {
 	struct blk_req *req = bq->free;
@@ -667,14 +653,15 @@ static int blk_parse_option(unsigned int bit, const char *val, size_t vlen,
 		return 0;
 	case BLK_OPT_SERIAL:
 		if (vlen > VIRTIO_BLK_ID_BYTES) {
-			blk_err(err, errlen,
-				"disk serial '%.*s' is longer than %d bytes",
-				(int)vlen, val, VIRTIO_BLK_ID_BYTES);
+			format_err(err, errlen,
+				   "disk serial '%.*s' is longer than %d bytes",
+				   (int)vlen, val, VIRTIO_BLK_ID_BYTES);
 			return -EINVAL;
 		}
 		for (i = 0; i < vlen; i++) {
 			if (!isprint((unsigned char)val[i])) {
-				blk_err(err, errlen,
+				format_err(
+					err, errlen,
 					"disk serial must be printable ASCII");
 				return -EINVAL;
 			}
@@ -687,7 +674,8 @@ static int blk_parse_option(unsigned int bit, const char *val, size_t vlen,
 		     i++)
 			n = n * 10 + (val[i] - '0');
 		if (!vlen || i != vlen || n < 1 || n > VIRTIO_MAX_QUEUES) {
-			blk_err(err, errlen,
+			format_err(
+				err, errlen,
 				"disk queues=%.*s: expected a number from 1 to %d",
 				(int)vlen, val, VIRTIO_MAX_QUEUES);
 			return -EINVAL;
@@ -700,9 +688,9 @@ static int blk_parse_option(unsigned int bit, const char *val, size_t vlen,
 		} else if (opt_key_is(val, vlen, "mmio")) {
 			o->transport = VIRTIO_TRANSPORT_MMIO;
 		} else {
-			blk_err(err, errlen,
-				"disk transport=%.*s: expected pci or mmio",
-				(int)vlen, val);
+			format_err(err, errlen,
+				   "disk transport=%.*s: expected pci or mmio",
+				   (int)vlen, val);
 			return -EINVAL;
 		}
 		return 0;
@@ -720,13 +708,15 @@ int virtio_blk_parse(const char *arg, struct virtio_blk_opts *o, char *err,
 	o->queues = 1;
 	o->transport = VIRTIO_TRANSPORT_PCI;
 	if (end == arg) {
-		blk_err(err, errlen,
-			"disk '%s' has no image path before its options", arg);
+		format_err(err, errlen,
+			   "disk '%s' has no image path before its options",
+			   arg);
 		return -EINVAL;
 	}
 	if ((size_t)(end - arg) >= sizeof(o->path)) {
-		blk_err(err, errlen, "disk image path is longer than %zu bytes",
-			sizeof(o->path) - 1);
+		format_err(err, errlen,
+			   "disk image path is longer than %zu bytes",
+			   sizeof(o->path) - 1);
 		return -EINVAL;
 	}
 	memcpy(o->path, arg, end - arg);
@@ -744,8 +734,8 @@ int virtio_blk_parse(const char *arg, struct virtio_blk_opts *o, char *err,
 		vlen = eq ? (size_t)(end - val) : 0;
 
 		if (!len) {
-			blk_err(err, errlen, "disk '%s' has an empty option",
-				arg);
+			format_err(err, errlen, "disk '%s' has an empty option",
+				   arg);
 			return -EINVAL;
 		}
 		if (opt_key_is(opt, klen, "readonly")) {
@@ -757,22 +747,24 @@ int virtio_blk_parse(const char *arg, struct virtio_blk_opts *o, char *err,
 		} else if (opt_key_is(opt, klen, "transport")) {
 			bit = BLK_OPT_TRANSPORT;
 		} else {
-			blk_err(err, errlen,
+			format_err(
+				err, errlen,
 				"unknown disk option '%.*s' (expected " BLK_OPTS_HELP
 				")",
 				(int)len, opt);
 			return -EINVAL;
 		}
 		if (seen & bit) {
-			blk_err(err, errlen,
-				"disk option '%.*s' is given twice", (int)klen,
-				opt);
+			format_err(err, errlen,
+				   "disk option '%.*s' is given twice",
+				   (int)klen, opt);
 			return -EINVAL;
 		}
 		seen |= bit;
 		if ((bit == BLK_OPT_READONLY) != !val) {
-			blk_err(err, errlen, "disk option '%.*s' %s", (int)len,
-				opt, val ? "takes no value" : "needs a value");
+			format_err(err, errlen, "disk option '%.*s' %s",
+				   (int)len, opt,
+				   val ? "takes no value" : "needs a value");
 			return -EINVAL;
 		}
 		if (blk_parse_option(bit, val, vlen, o, err, errlen))
@@ -790,8 +782,8 @@ static int blk_probe(int fd, const char *path, uint64_t *size,
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
-		blk_err(err, errlen, "cannot stat disk image '%s': %s", path,
-			strerror(e));
+		format_err(err, errlen, "cannot stat disk image '%s': %s", path,
+			   strerror(e));
 		return -e;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -803,7 +795,8 @@ static int blk_probe(int fd, const char *path, uint64_t *size,
 		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
 			int e = errno;
 
-			blk_err(err, errlen,
+			format_err(
+				err, errlen,
 				"cannot get the size of block device '%s': %s",
 				path, strerror(e));
 			return -e;
@@ -812,13 +805,15 @@ static int blk_probe(int fd, const char *path, uint64_t *size,
 			pbs = 0;
 		*phys = pbs;
 	} else {
-		blk_err(err, errlen,
+		format_err(
+			err, errlen,
 			"disk image '%s' is not a regular file or a block device",
 			path);
 		return -EINVAL;
 	}
 	if (*size % VIRTIO_BLK_SECTOR_SIZE) {
-		blk_err(err, errlen,
+		format_err(
+			err, errlen,
 			"disk image '%s' is %llu bytes, not a multiple of the %u-byte sector size",
 			path, (unsigned long long)*size,
 			VIRTIO_BLK_SECTOR_SIZE);
@@ -880,13 +875,14 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_opts *o,
 
 	*out = NULL;
 	if (queues > VIRTIO_MAX_QUEUES) {
-		blk_err(err, errlen, "disk '%s': %u queues, at most %d",
-			o->path, queues, VIRTIO_MAX_QUEUES);
+		format_err(err, errlen, "disk '%s': %u queues, at most %d",
+			   o->path, queues, VIRTIO_MAX_QUEUES);
 		return -EINVAL;
 	}
 	if (strnlen(o->serial, sizeof(o->serial)) > VIRTIO_BLK_ID_BYTES) {
-		blk_err(err, errlen, "disk '%s': serial longer than %d bytes",
-			o->path, VIRTIO_BLK_ID_BYTES);
+		format_err(err, errlen,
+			   "disk '%s': serial longer than %d bytes", o->path,
+			   VIRTIO_BLK_ID_BYTES);
 		return -EINVAL;
 	}
 	fd = open(o->path, (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -895,9 +891,9 @@ int virtio_blk_create(struct virtio_blk **out, const struct virtio_blk_opts *o,
 		bool hint = !o->readonly &&
 			    (e == EROFS || e == EACCES || e == EPERM);
 
-		blk_err(err, errlen, "cannot open disk image '%s'%s: %s%s",
-			o->path, o->readonly ? "" : " read-write", strerror(e),
-			hint ? " (add ,readonly?)" : "");
+		format_err(err, errlen, "cannot open disk image '%s'%s: %s%s",
+			   o->path, o->readonly ? "" : " read-write",
+			   strerror(e), hint ? " (add ,readonly?)" : "");
 		return -e;
 	}
 	r = blk_probe(fd, o->path, &size, &phys, err, errlen);
@@ -952,7 +948,7 @@ nomem:
 		free(blk);
 	}
 	close(fd);
-	blk_err(err, errlen, "disk '%s': out of memory", o->path);
+	format_err(err, errlen, "disk '%s': out of memory", o->path);
 	return -ENOMEM;
 }
 

@@ -131,20 +131,6 @@ struct virtio_net {
 static void net_req_done(struct evloop_op *op, int res, unsigned int flags);
 static void net_rx_resume(struct virtio_net *net);
 
-static void net_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void net_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static bool net_live(struct virtio_net *net)
 {
 	return (net->vdev.status & VIRTIO_STATUS_DRIVER_OK) &&
@@ -747,20 +733,22 @@ static int net_parse_mac(const char *val, size_t vlen, uint8_t *mac, char *err,
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (mac[0] & 1) {
-		net_err(err, errlen,
+		format_err(
+			err, errlen,
 			"net mac=%.*s is a multicast address (first byte odd)",
 			(int)vlen, val);
 		return -EINVAL;
 	}
 	if (!memcmp(mac, zero, sizeof(zero))) {
-		net_err(err, errlen, "net mac=%.*s is all zeroes", (int)vlen,
-			val);
+		format_err(err, errlen, "net mac=%.*s is all zeroes", (int)vlen,
+			   val);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	net_err(err, errlen, "net mac=%.*s: expected xx:xx:xx:xx:xx:xx in hex",
-		(int)vlen, val);
+	format_err(err, errlen,
+		   "net mac=%.*s: expected xx:xx:xx:xx:xx:xx in hex", (int)vlen,
+		   val);
 	return -EINVAL;
 }
 
@@ -768,22 +756,23 @@ static int net_parse_tap(const char *val, size_t vlen, char *tap, char *err,
 			 size_t errlen)
 {
 	if (!vlen || vlen >= IFNAMSIZ) {
-		net_err(err, errlen,
-			"net tap name '%.*s' must be 1 to %d characters",
-			(int)vlen, val, IFNAMSIZ - 1);
+		format_err(err, errlen,
+			   "net tap name '%.*s' must be 1 to %d characters",
+			   (int)vlen, val, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
 	/* What dev_valid_name() in the kernel refuses. */
 	if (opt_key_is(val, vlen, ".") || opt_key_is(val, vlen, "..")) {
-		net_err(err, errlen, "net tap name '%.*s' is not valid",
-			(int)vlen, val);
+		format_err(err, errlen, "net tap name '%.*s' is not valid",
+			   (int)vlen, val);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < vlen; i++) {
 		unsigned char c = (unsigned char)val[i];
 
 		if (c == '/' || c == ':' || isspace(c) || !isprint(c)) {
-			net_err(err, errlen,
+			format_err(
+				err, errlen,
 				"net tap name '%.*s' may not contain '/', ':' or blanks",
 				(int)vlen, val);
 			return -EINVAL;
@@ -809,9 +798,9 @@ static int net_parse_option(unsigned int bit, const char *val, size_t vlen,
 		} else if (opt_key_is(val, vlen, "mmio")) {
 			o->transport = VIRTIO_TRANSPORT_MMIO;
 		} else {
-			net_err(err, errlen,
-				"net transport=%.*s: expected pci or mmio",
-				(int)vlen, val);
+			format_err(err, errlen,
+				   "net transport=%.*s: expected pci or mmio",
+				   (int)vlen, val);
 			return -EINVAL;
 		}
 		return 0;
@@ -828,7 +817,8 @@ int virtio_net_parse(const char *arg, struct virtio_net_opts *o, char *err,
 	memset(o, 0, sizeof(*o));
 	o->transport = VIRTIO_TRANSPORT_PCI;
 	if (!*arg) {
-		net_err(err, errlen, "net option is empty (expected tap=NAME)");
+		format_err(err, errlen,
+			   "net option is empty (expected tap=NAME)");
 		return -EINVAL;
 	}
 	do {
@@ -844,8 +834,8 @@ int virtio_net_parse(const char *arg, struct virtio_net_opts *o, char *err,
 		vlen = eq ? (size_t)(end - val) : 0;
 
 		if (!len) {
-			net_err(err, errlen, "net '%s' has an empty option",
-				arg);
+			format_err(err, errlen, "net '%s' has an empty option",
+				   arg);
 			return -EINVAL;
 		}
 		if (opt_key_is(opt, klen, "tap")) {
@@ -855,28 +845,31 @@ int virtio_net_parse(const char *arg, struct virtio_net_opts *o, char *err,
 		} else if (opt_key_is(opt, klen, "transport")) {
 			bit = NET_OPT_TRANSPORT;
 		} else {
-			net_err(err, errlen,
+			format_err(
+				err, errlen,
 				"unknown net option '%.*s' (expected " NET_OPTS_HELP
 				")",
 				(int)len, opt);
 			return -EINVAL;
 		}
 		if (seen & bit) {
-			net_err(err, errlen, "net option '%.*s' is given twice",
-				(int)klen, opt);
+			format_err(err, errlen,
+				   "net option '%.*s' is given twice",
+				   (int)klen, opt);
 			return -EINVAL;
 		}
 		seen |= bit;
 		if (!val) {
-			net_err(err, errlen, "net option '%.*s' needs a value",
-				(int)len, opt);
+			format_err(err, errlen,
+				   "net option '%.*s' needs a value", (int)len,
+				   opt);
 			return -EINVAL;
 		}
 		if (net_parse_option(bit, val, vlen, o, err, errlen))
 			return -EINVAL;
 	} while (*end);
 	if (!(seen & NET_OPT_TAP)) {
-		net_err(err, errlen, "net '%s' has no tap=NAME", arg);
+		format_err(err, errlen, "net '%s' has no tap=NAME", arg);
 		return -EINVAL;
 	}
 	return 0;
@@ -940,9 +933,9 @@ int virtio_net_create_fd(struct virtio_net **out, int fd, unsigned int flags,
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		int e = errno;
 
-		net_err(err, errlen,
-			"net '%s': cannot make it non-blocking: %s", name,
-			strerror(e));
+		format_err(err, errlen,
+			   "net '%s': cannot make it non-blocking: %s", name,
+			   strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -955,7 +948,7 @@ int virtio_net_create_fd(struct virtio_net **out, int fd, unsigned int flags,
 	if (!net || !net->tx_slots) {
 		free(net);
 		close(fd);
-		net_err(err, errlen, "net '%s': out of memory", name);
+		format_err(err, errlen, "net '%s': out of memory", name);
 		return -ENOMEM;
 	}
 	net->fd = fd;
@@ -1012,10 +1005,11 @@ int virtio_net_create(struct virtio_net **out, const struct virtio_net_opts *o,
 	fd = open(NET_TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		net_err(err, errlen,
-			"cannot open " NET_TUN_PATH " for tap '%s': %s%s",
-			o->tap, strerror(e),
-			e == ENOENT ? " (no tun driver: modprobe tun?)" : "");
+		format_err(err, errlen,
+			   "cannot open " NET_TUN_PATH " for tap '%s': %s%s",
+			   o->tap, strerror(e),
+			   e == ENOENT ? " (no tun driver: modprobe tun?)"
+				       : "");
 		return -e;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -1023,7 +1017,8 @@ int virtio_net_create(struct virtio_net **out, const struct virtio_net_opts *o,
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->tap);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
-		net_err(err, errlen, "cannot attach to tap '%s': %s%s", o->tap,
+		format_err(
+			err, errlen, "cannot attach to tap '%s': %s%s", o->tap,
 			strerror(e),
 			e == EPERM
 				? " (needs CAP_NET_ADMIN, or a tap owned by this user)"
@@ -1036,8 +1031,8 @@ int virtio_net_create(struct virtio_net **out, const struct virtio_net_opts *o,
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
 		e = errno;
-		net_err(err, errlen, "tap '%s': TUNSETVNETHDRSZ %d: %s",
-			ifr.ifr_name, hdr_len, strerror(e));
+		format_err(err, errlen, "tap '%s': TUNSETVNETHDRSZ %d: %s",
+			   ifr.ifr_name, hdr_len, strerror(e));
 		close(fd);
 		return -e;
 	}

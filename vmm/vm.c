@@ -1340,9 +1340,20 @@ static void vlpi_check_cb(struct evloop_source *src, int res)
 		vm->vlpi_timer_fd = -1;
 		return;
 	}
-	if (c.lpis != vm->vlpi_last.lpis || c.hw != vm->vlpi_last.hw)
-		pr_info("GICv4: %u of %u LPIs of this VM forwarded as vLPIs",
-			c.hw, c.lpis);
+	if (c.lpis != vm->vlpi_last.lpis || c.hw != vm->vlpi_last.hw) {
+		char devs[256] = "";
+		size_t off = 0;
+
+		/* Which assigned devices could own them: their bound vectors. */
+		for (unsigned int i = 0; i < vm->nr_vfio && off < sizeof(devs);
+		     i++)
+			off += snprintf(devs + off, sizeof(devs) - off,
+					"%s %s: %u bound", i ? ";" : "",
+					vm->vfio[i]->name,
+					vfio_pci_bound_irqs(&vm->vfio[i]->model));
+		pr_info("GICv4: %u of %u LPIs of this VM forwarded as vLPIs (%s)",
+			c.hw, c.lpis, devs + 1);
+	}
 	vm->vlpi_last = c;
 	if (c.hw)
 		vm->vlpi_capable = true;

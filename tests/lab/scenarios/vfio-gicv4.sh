@@ -60,7 +60,11 @@ ok "rebind: forwarding back after rebind and affinity moves"
 # Whether KVM drops a vLPI on these changes depends on timing; when it
 # did (a drop after forwarding had been seen), nestbox must have re-armed
 # (without that step such runs ended at 2 of 3).
-if sed -n '/GICv4: 3 of 3 LPIs/,$p' /tmp/rebind.err | grep -q "GICv4: [0-2] of 3 LPIs"; then
+# A drop is fewer forwarded LPIs than bound vectors (while the driver is
+# unbound nothing is bound, and nothing is owed).
+dropped=$(sed -n 's/.*GICv4: \([0-9]*\) of [0-9]* LPIs .*: \([0-9]*\) bound).*/\1 \2/p' \
+	/tmp/rebind.err | awk '$1 < $2 { n++ } END { print n + 0 }')
+if [ "$dropped" -gt 0 ]; then
 	expect_err rebind "GICv4: [0-2] of 3 vectors of assigned devices forwarded; re-armed 3"
 else
 	ok "rebind: forwarding never dropped in this run"

@@ -322,7 +322,9 @@ def main(argv=None):
                "wall_s": args.wall_s, "host": args.host,
                "uart_exits_per_byte": UART_EXITS_PER_BYTE,
                "summary": combined, "runs": rows,
-               "hosts": results, "ok": ok}
+               "hosts": {os.path.basename(k): v
+                         for k, v in results.items()},
+               "ok": ok}
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
             json.dump(doc, f, indent=2, sort_keys=True)

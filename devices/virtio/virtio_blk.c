@@ -14,6 +14,7 @@
  * the event loop, reset on a vCPU thread.
  */
 #include "virtio_blk.h"
+#include "dev_opts.h"
 
 #include <ctype.h>
 #include <endian.h>
@@ -626,11 +627,6 @@ static void blk_reset(struct virtio_dev *vdev)
 	}
 }
 
-static bool opt_key_is(const char *key, size_t klen, const char *name)
-{
-	return strlen(name) == klen && !memcmp(key, name, klen);
-}
-
 enum {
 	BLK_OPT_READONLY = 1,
 	BLK_OPT_SERIAL = 2,
@@ -722,52 +718,21 @@ int virtio_blk_parse(const char *arg, struct virtio_blk_opts *o, char *err,
 	memcpy(o->path, arg, end - arg);
 
 	while (*end) {
-		const char *opt = end + 1, *eq, *val;
-		size_t len, klen, vlen;
-		unsigned int bit;
+		static const char *const names[] = { "readonly", "serial",
+						     "queues", "transport" };
+		struct dev_opt d;
 
-		end = strchrnul(opt, ',');
-		len = end - opt;
-		eq = memchr(opt, '=', len);
-		klen = eq ? (size_t)(eq - opt) : len;
-		val = eq ? eq + 1 : NULL;
-		vlen = eq ? (size_t)(end - val) : 0;
-
-		if (!len) {
-			format_err(err, errlen, "disk '%s' has an empty option",
-				   arg);
+		end = dev_opt_take("disk", arg, end + 1, names, 4,
+				   BLK_OPTS_HELP, &seen, &d, err, errlen);
+		if (!end)
 			return -EINVAL;
-		}
-		if (opt_key_is(opt, klen, "readonly")) {
-			bit = BLK_OPT_READONLY;
-		} else if (opt_key_is(opt, klen, "serial")) {
-			bit = BLK_OPT_SERIAL;
-		} else if (opt_key_is(opt, klen, "queues")) {
-			bit = BLK_OPT_QUEUES;
-		} else if (opt_key_is(opt, klen, "transport")) {
-			bit = BLK_OPT_TRANSPORT;
-		} else {
-			format_err(
-				err, errlen,
-				"unknown disk option '%.*s' (expected " BLK_OPTS_HELP
-				")",
-				(int)len, opt);
-			return -EINVAL;
-		}
-		if (seen & bit) {
-			format_err(err, errlen,
-				   "disk option '%.*s' is given twice",
-				   (int)klen, opt);
-			return -EINVAL;
-		}
-		seen |= bit;
-		if ((bit == BLK_OPT_READONLY) != !val) {
+		if ((d.bit == BLK_OPT_READONLY) != !d.val) {
 			format_err(err, errlen, "disk option '%.*s' %s",
-				   (int)len, opt,
-				   val ? "takes no value" : "needs a value");
+				   (int)d.len, d.item,
+				   d.val ? "takes no value" : "needs a value");
 			return -EINVAL;
 		}
-		if (blk_parse_option(bit, val, vlen, o, err, errlen))
+		if (blk_parse_option(d.bit, d.val, d.vlen, o, err, errlen))
 			return -EINVAL;
 	}
 	return 0;

@@ -21,6 +21,7 @@
  * loop; activate and reset on a vCPU thread (which never touches the ring).
  */
 #include "virtio_net.h"
+#include "dev_opts.h"
 
 #include <ctype.h>
 #include <endian.h>
@@ -693,11 +694,6 @@ static void net_reset(struct virtio_dev *vdev)
 
 /* ---- options ---- */
 
-static bool opt_key_is(const char *key, size_t klen, const char *name)
-{
-	return strlen(name) == klen && !memcmp(key, name, klen);
-}
-
 enum {
 	NET_OPT_TAP = 1,
 	NET_OPT_MAC = 2,
@@ -822,50 +818,21 @@ int virtio_net_parse(const char *arg, struct virtio_net_opts *o, char *err,
 		return -EINVAL;
 	}
 	do {
-		const char *opt = end + 1, *eq, *val;
-		size_t len, klen, vlen;
-		unsigned int bit;
+		static const char *const names[] = { "tap", "mac",
+						     "transport" };
+		struct dev_opt d;
 
-		end = strchrnul(opt, ',');
-		len = end - opt;
-		eq = memchr(opt, '=', len);
-		klen = eq ? (size_t)(eq - opt) : len;
-		val = eq ? eq + 1 : NULL;
-		vlen = eq ? (size_t)(end - val) : 0;
-
-		if (!len) {
-			format_err(err, errlen, "net '%s' has an empty option",
-				   arg);
+		end = dev_opt_take("net", arg, end + 1, names, 3, NET_OPTS_HELP,
+				   &seen, &d, err, errlen);
+		if (!end)
 			return -EINVAL;
-		}
-		if (opt_key_is(opt, klen, "tap")) {
-			bit = NET_OPT_TAP;
-		} else if (opt_key_is(opt, klen, "mac")) {
-			bit = NET_OPT_MAC;
-		} else if (opt_key_is(opt, klen, "transport")) {
-			bit = NET_OPT_TRANSPORT;
-		} else {
-			format_err(
-				err, errlen,
-				"unknown net option '%.*s' (expected " NET_OPTS_HELP
-				")",
-				(int)len, opt);
-			return -EINVAL;
-		}
-		if (seen & bit) {
+		if (!d.val) {
 			format_err(err, errlen,
-				   "net option '%.*s' is given twice",
-				   (int)klen, opt);
+				   "net option '%.*s' needs a value",
+				   (int)d.len, d.item);
 			return -EINVAL;
 		}
-		seen |= bit;
-		if (!val) {
-			format_err(err, errlen,
-				   "net option '%.*s' needs a value", (int)len,
-				   opt);
-			return -EINVAL;
-		}
-		if (net_parse_option(bit, val, vlen, o, err, errlen))
+		if (net_parse_option(d.bit, d.val, d.vlen, o, err, errlen))
 			return -EINVAL;
 	} while (*end);
 	if (!(seen & NET_OPT_TAP)) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host iommufd backend: IOAS allocation, mapping and the allowed-IOVA
- * query over /dev/iommu (include/uapi/linux/iommufd.h).
+ * query over /dev/iommu, and the SMMUv3 nesting objects
+ * (include/uapi/linux/iommufd.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,4 +348,314 @@ bool iommufd_ranges_cover(const struct iommufd_range *allowed, unsigned int n,
 	if (hole_last)
 		*hole_last = gap_last;
 	return false;
+}
+
+/* ---- Nesting ---- */
+
+/*
+ * The uapi's STE, commands and event records are little-endian; nestbox
+ * hands the kernel the guest's words as they are, so only on a LE host.
+ */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "iommufd nesting passes little-endian SMMUv3 words unswapped");
+
+int iommufd_get_hw_info_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+			       struct iommufd_smmuv3_info *info, uint32_t *type)
+{
+	struct iommu_hw_info_arm_smmuv3 data = { 0 };
+	/* flags 0: the device's default type, which an SMMUv3 reports. */
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	int rc;
+
+	if (!info)
+		return -EINVAL;
+	rc = iommufd_call(ifd, IOMMU_GET_HW_INFO, &cmd);
+	if (rc)
+		return rc;
+	if (type)
+		*type = cmd.out_data_type;
+	if (cmd.out_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+		pr_err("iommufd: device %u: IOMMU hardware info type %u, not "
+		       "an SMMUv3: no nesting",
+		       dev_id, cmd.out_data_type);
+		return -EOPNOTSUPP;
+	}
+	*info = (struct iommufd_smmuv3_info){
+		.flags = data.flags,
+		.iidr = data.iidr,
+		.aidr = data.aidr,
+		.capabilities = cmd.out_capabilities,
+	};
+	memcpy(info->idr, data.idr, sizeof(info->idr));
+	return 0;
+}
+
+int iommufd_hwpt_alloc(struct iommufd *ifd, uint32_t dev_id, uint32_t pt_id,
+		       uint32_t flags, uint32_t data_type, const void *data,
+		       uint32_t data_len, uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int rc;
+
+	if (!hwpt_id ||
+	    (flags & ~(IOMMUFD_HWPT_NEST_PARENT | IOMMUFD_HWPT_DIRTY_TRACKING)))
+		return -EINVAL;
+	/* iommufd.h, IOMMU_HWPT_ALLOC: no data for NONE, both fields else. */
+	if (data_type == IOMMU_HWPT_DATA_NONE) {
+		if (data || data_len)
+			return -EINVAL;
+	} else if (!data || !data_len || data_len > IOMMUFD_HWPT_DATA_MAX) {
+		return -EINVAL;
+	}
+	rc = iommufd_call(ifd, IOMMU_HWPT_ALLOC, &cmd);
+	if (rc)
+		return rc;
+	*hwpt_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+int iommufd_hwpt_alloc_nest_parent(struct iommufd *ifd, uint32_t dev_id,
+				   uint32_t ioas_id, uint32_t *hwpt_id)
+{
+	return iommufd_hwpt_alloc(ifd, dev_id, ioas_id,
+				  IOMMUFD_HWPT_NEST_PARENT,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt_id);
+}
+
+int iommufd_hwpt_alloc_nested_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+				     uint32_t viommu_id, const uint64_t ste[2],
+				     uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_arm_smmuv3 data;
+
+	if (!ste)
+		return -EINVAL;
+	data.ste[0] = ste[0];
+	data.ste[1] = ste[1];
+	return iommufd_hwpt_alloc(ifd, dev_id, viommu_id, 0,
+				  IOMMU_HWPT_DATA_ARM_SMMUV3, &data,
+				  sizeof(data), hwpt_id);
+}
+
+int iommufd_viommu_alloc_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+				uint32_t parent_hwpt_id, uint32_t *viommu_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = dev_id,
+		.hwpt_id = parent_hwpt_id,
+	};
+	int rc;
+
+	if (!viommu_id)
+		return -EINVAL;
+	rc = iommufd_call(ifd, IOMMU_VIOMMU_ALLOC, &cmd);
+	if (rc)
+		return rc;
+	*viommu_id = cmd.out_viommu_id;
+	return 0;
+}
+
+int iommufd_vdevice_alloc(struct iommufd *ifd, uint32_t viommu_id,
+			  uint32_t dev_id, uint64_t virt_id,
+			  uint32_t *vdevice_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int rc;
+
+	if (!vdevice_id)
+		return -EINVAL;
+	rc = iommufd_call(ifd, IOMMU_VDEVICE_ALLOC, &cmd);
+	if (rc)
+		return rc;
+	*vdevice_id = cmd.out_vdevice_id;
+	return 0;
+}
+
+int iommufd_viommu_invalidate_smmuv3(struct iommufd *ifd, uint32_t viommu_id,
+				     const uint64_t (*cmds)[2], unsigned int n,
+				     unsigned int *done)
+{
+	unsigned int sent = 0;
+	int rc = 0;
+
+	_Static_assert(
+		sizeof(*cmds) ==
+			sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
+		"a guest command is one uapi invalidation entry");
+	if (done)
+		*done = 0;
+	if (n && !cmds)
+		return -EINVAL;
+	do {
+		unsigned int chunk = n - sent < IOMMUFD_INVALIDATE_BATCH
+					     ? n - sent
+					     : IOMMUFD_INVALIDATE_BATCH;
+		struct iommu_hwpt_invalidate cmd = {
+			.size = sizeof(cmd),
+			.hwpt_id = viommu_id,
+			.data_uptr = chunk ? (uintptr_t)cmds[sent] : 0,
+			.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+			.entry_len = sizeof(*cmds),
+			.entry_num = chunk,
+		};
+
+		rc = iommufd_call(ifd, IOMMU_HWPT_INVALIDATE, &cmd);
+		/*
+		 * entry_num comes back as the entries handled, on failure
+		 * too; a lookup failure may leave it untouched, so never
+		 * trust more than was sent.
+		 */
+		if (rc) {
+			if (cmd.entry_num < chunk)
+				sent += cmd.entry_num;
+			break;
+		}
+		if (cmd.entry_num != chunk) {
+			pr_err("iommufd: vIOMMU %u: IOMMU_HWPT_INVALIDATE "
+			       "handled %u of %u commands without an error",
+			       viommu_id, cmd.entry_num, chunk);
+			if (cmd.entry_num < chunk)
+				sent += cmd.entry_num;
+			rc = -EIO;
+			break;
+		}
+		sent += chunk;
+	} while (sent < n);
+	if (done)
+		*done = sent;
+	return rc;
+}
+
+int iommufd_veventq_alloc_smmuv3(struct iommufd *ifd, uint32_t viommu_id,
+				 uint32_t depth, uint32_t *veventq_id,
+				 int *event_fd)
+{
+	struct iommu_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+		.veventq_depth = depth,
+	};
+	int rc;
+
+	if (!veventq_id || !event_fd || depth == 0 ||
+	    depth > IOMMUFD_VEVENTQ_MAX_DEPTH)
+		return -EINVAL;
+	rc = iommufd_call(ifd, IOMMU_VEVENTQ_ALLOC, &cmd);
+	if (rc)
+		return rc;
+	if (cmd.out_veventq_fd > INT_MAX) {
+		/* Not a file descriptor: a kernel bug; nothing to close. */
+		iommufd_destroy(ifd, cmd.out_veventq_id);
+		return -EIO;
+	}
+	*veventq_id = cmd.out_veventq_id;
+	*event_fd = (int)cmd.out_veventq_fd;
+	return 0;
+}
+
+/* Sequence numbers run over [0, INT_MAX]: differences are modulo 2^31. */
+static uint32_t iommufd_vevent_seq_delta(uint32_t from, uint32_t to)
+{
+	return (to - from) & (uint32_t)INT_MAX;
+}
+
+int iommufd_vevents_parse(struct iommufd_vevents *st, const void *buf,
+			  size_t len, iommufd_vevent_fn fn, void *opaque,
+			  unsigned int *delivered)
+{
+	const uint8_t *p = buf;
+	unsigned int n = 0;
+	size_t off = 0;
+	int rc = 0;
+
+	_Static_assert(sizeof(struct iommufd_vevent_header) ==
+			       IOMMUFD_VEVENT_HEADER_BYTES,
+		       "vEVENT header size");
+	_Static_assert(sizeof(struct iommufd_vevent_header) +
+				       sizeof(struct iommu_vevent_arm_smmuv3) ==
+			       IOMMUFD_VEVENT_SMMUV3_BYTES,
+		       "SMMUv3 vEVENT size");
+	if (!st || (len && !p) || !fn) {
+		rc = -EINVAL;
+		goto out;
+	}
+	while (off < len) {
+		struct iommufd_vevent_header hdr;
+		uint64_t evt[4];
+		uint32_t gap;
+
+		if (len - off < sizeof(hdr)) {
+			rc = -EMSGSIZE;
+			break;
+		}
+		/* read() gives no alignment promise for our buffer. */
+		memcpy(&hdr, p + off, sizeof(hdr));
+		if ((hdr.flags & ~(uint32_t)IOMMU_VEVENTQ_FLAG_LOST_EVENTS) ||
+		    hdr.sequence > (uint32_t)INT_MAX) {
+			pr_err("iommufd: vEVENT header at byte %zu: flags 0x%x "
+			       "sequence %u",
+			       off, hdr.flags, hdr.sequence);
+			rc = -EPROTO;
+			break;
+		}
+		if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+			/*
+			 * No data follows (uapi struct iommufd_vevent_header).
+			 * Each dropped event took a sequence number and this
+			 * header holds the last one's (iommufd driver.c,
+			 * iommufd_viommu_report_event()). With no earlier
+			 * sequence, at least one was lost.
+			 */
+			gap = 1;
+			if (st->have_seq)
+				gap = iommufd_vevent_seq_delta(st->last_seq,
+							       hdr.sequence);
+			st->lost += gap ? gap : 1;
+			st->have_seq = true;
+			st->last_seq = hdr.sequence;
+			off += sizeof(hdr);
+			continue;
+		}
+		if (len - off - sizeof(hdr) < sizeof(evt)) {
+			rc = -EMSGSIZE;
+			break;
+		}
+		/* A jump of more than one: the events in between were lost. */
+		if (st->have_seq) {
+			gap = iommufd_vevent_seq_delta(st->last_seq,
+						       hdr.sequence);
+			st->lost += gap ? gap - 1 : 0;
+		}
+		st->have_seq = true;
+		st->last_seq = hdr.sequence;
+		memcpy(evt, p + off + sizeof(hdr), sizeof(evt));
+		off += sizeof(hdr) + sizeof(evt);
+		fn(opaque, evt);
+		n++;
+	}
+out:
+	if (delivered)
+		*delivered = n;
+	return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Host iommufd backend (Linux 6.6+, /dev/iommu): IO address spaces (IOAS)
- * and their mappings of host memory, for VFIO cdev devices. Thin: one
+ * and their mappings of host memory, for VFIO cdev devices; and SMMUv3
+ * nesting (6.13+, vEVENTQ 6.15+): nest-parent and nested HWPTs, vIOMMU,
+ * vDEVICE, invalidation and the guest-visible event queue. Thin: one
  * function per ioctl, arguments checked before the kernel sees them, and
  * every ioctl goes through an ops table so unit tests can run on a fake.
  */
@@ -113,5 +115,132 @@ int iommufd_ioas_iova_ranges(struct iommufd *ifd, uint32_t ioas,
 bool iommufd_ranges_cover(const struct iommufd_range *allowed, unsigned int n,
 			  uint64_t base, uint64_t size, uint64_t *hole_start,
 			  uint64_t *hole_last);
+
+/* ---- Nesting: SMMUv3 stage 1 owned by the guest (Linux 6.13+) ---- */
+
+/* Flags of iommufd_hwpt_alloc() this backend passes on. */
+#define IOMMUFD_HWPT_NEST_PARENT    (1u << 0)
+#define IOMMUFD_HWPT_DIRTY_TRACKING (1u << 1)
+
+/* Largest type-specific blob iommufd_hwpt_alloc() hands the kernel. */
+#define IOMMUFD_HWPT_DATA_MAX 4096u
+
+/*
+ * Commands per IOMMU_HWPT_INVALIDATE: iommufd_viommu_invalidate_smmuv3()
+ * splits longer batches. Newer kernels bound entry_num too; this stays
+ * well inside a guest command queue's worth.
+ */
+#define IOMMUFD_INVALIDATE_BATCH 128u
+
+/* Most events a vEVENTQ may hold before the kernel drops (and counts) them. */
+#define IOMMUFD_VEVENTQ_MAX_DEPTH 4096u
+
+/* Bytes of one SMMUv3 vEVENT in a read(): 8-byte header + 32-byte record. */
+#define IOMMUFD_VEVENT_HEADER_BYTES 8u
+#define IOMMUFD_VEVENT_SMMUV3_BYTES (IOMMUFD_VEVENT_HEADER_BYTES + 32u)
+
+/* The host SMMU's ID registers (SMMUv3 6.3.1-6.3.6), for the vSMMU's. */
+struct iommufd_smmuv3_info {
+	uint32_t flags;
+	uint32_t idr[6]; /* SMMU_IDR0..5 */
+	uint32_t iidr;
+	uint32_t aidr;
+	uint64_t capabilities; /* iommu_hw_info out_capabilities */
+};
+
+/*
+ * IOMMU_GET_HW_INFO for bound device @dev_id. *type (may be NULL) gets the
+ * kernel's enum iommu_hw_info_type. Returns 0 with @info filled; -EOPNOTSUPP
+ * when the device's IOMMU is not an SMMUv3; or the kernel's -errno.
+ */
+int iommufd_get_hw_info_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+			       struct iommufd_smmuv3_info *info,
+			       uint32_t *type);
+
+/*
+ * IOMMU_HWPT_ALLOC: a HWPT for @dev_id on @pt_id (an IOAS, a parent HWPT or
+ * a vIOMMU) with IOMMUFD_HWPT_* @flags. @data_type is the uapi's enum
+ * iommu_hwpt_data_type: NONE takes no data (@data NULL, @data_len 0), any
+ * other type needs 1..IOMMUFD_HWPT_DATA_MAX bytes. Returns 0 or -errno.
+ */
+int iommufd_hwpt_alloc(struct iommufd *ifd, uint32_t dev_id, uint32_t pt_id,
+		       uint32_t flags, uint32_t data_type, const void *data,
+		       uint32_t data_len, uint32_t *hwpt_id);
+/* A kernel-managed stage-2 HWPT on @ioas_id that can parent nesting. */
+int iommufd_hwpt_alloc_nest_parent(struct iommufd *ifd, uint32_t dev_id,
+				   uint32_t ioas_id, uint32_t *hwpt_id);
+/*
+ * A nested HWPT under @viommu_id from the guest's STE words 0-1 (SMMUv3
+ * 5.2; Cfg selects S1, bypass or abort). The kernel answers -EIO for an
+ * illegal STE or a field it does not allow.
+ */
+int iommufd_hwpt_alloc_nested_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+				     uint32_t viommu_id, const uint64_t ste[2],
+				     uint32_t *hwpt_id);
+
+/*
+ * IOMMU_VIOMMU_ALLOC of type ARM_SMMUV3 backed by @dev_id's SMMU, on the
+ * nesting parent @parent_hwpt_id. Returns 0 or -errno.
+ */
+int iommufd_viommu_alloc_smmuv3(struct iommufd *ifd, uint32_t dev_id,
+				uint32_t parent_hwpt_id, uint32_t *viommu_id);
+/*
+ * IOMMU_VDEVICE_ALLOC: @dev_id as the guest sees it on @viommu_id, with
+ * @virt_id its virtual ID (SMMUv3: the guest StreamID). Destroy it before
+ * the device is unbound. Returns 0 or -errno.
+ */
+int iommufd_vdevice_alloc(struct iommufd *ifd, uint32_t viommu_id,
+			  uint32_t dev_id, uint64_t virt_id,
+			  uint32_t *vdevice_id);
+
+/*
+ * IOMMU_HWPT_INVALIDATE on @viommu_id with @n guest SMMUv3 commands (two
+ * 64-bit words each, as in the guest's queue): TLBI_NH_*, TLBI_NSNH_ALL,
+ * ATC_INV, CFGI_CD(_ALL); the kernel fixes up VMID and StreamID. Batches
+ * above IOMMUFD_INVALIDATE_BATCH go in several ioctls. *done (may be NULL)
+ * gets how many the kernel handled: @n on success, else the index of the
+ * first command not handled. @n 0 probes the kernel's support. Returns 0,
+ * -EINVAL for missing commands, or the kernel's -errno (-EIO: a command it
+ * does not accept).
+ */
+int iommufd_viommu_invalidate_smmuv3(struct iommufd *ifd, uint32_t viommu_id,
+				     const uint64_t (*cmds)[2], unsigned int n,
+				     unsigned int *done);
+
+/*
+ * IOMMU_VEVENTQ_ALLOC of type ARM_SMMUV3 on @viommu_id, holding up to
+ * @depth (1..IOMMUFD_VEVENTQ_MAX_DEPTH) events. *event_fd is the file to
+ * poll and read (iommufd_vevents_parse()); the caller closes it.
+ * Returns 0 or -errno.
+ */
+int iommufd_veventq_alloc_smmuv3(struct iommufd *ifd, uint32_t viommu_id,
+				 uint32_t depth, uint32_t *veventq_id,
+				 int *event_fd);
+
+/* Sequence tracking across read()s of one vEVENTQ; zero-initialise. */
+struct iommufd_vevents {
+	bool have_seq;
+	uint32_t last_seq;
+	uint64_t lost; /* events the kernel dropped, in total */
+};
+
+/*
+ * One guest-visible SMMUv3 event record (SMMUv3 7.3), in host order, with
+ * the virtual StreamID already substituted.
+ */
+typedef void (*iommufd_vevent_fn)(void *opaque, const uint64_t evt[4]);
+
+/*
+ * Pure: walk @len bytes read() from a vEVENTQ fd, calling @fn for each
+ * SMMUv3 record in order and adding dropped events to @st->lost: the
+ * LOST_EVENTS header, and gaps in the sequence (which wraps from INT_MAX
+ * to 0). *@delivered (may be NULL) counts the records handed to @fn.
+ * Returns 0; -EPROTO at a header with unknown flags or a sequence above
+ * INT_MAX; -EMSGSIZE when the buffer ends inside a header or record (the
+ * kernel never splits one). Records before the bad spot are delivered.
+ */
+int iommufd_vevents_parse(struct iommufd_vevents *st, const void *buf,
+			  size_t len, iommufd_vevent_fn fn, void *opaque,
+			  unsigned int *delivered);
 
 #endif

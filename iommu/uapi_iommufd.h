@@ -40,7 +40,11 @@
 #define NESTBOX_IOMMUFD_CMD_IOAS_UNMAP	     0x86
 #define NESTBOX_IOMMUFD_CMD_HWPT_ALLOC	     0x89
 #define NESTBOX_IOMMUFD_CMD_GET_HW_INFO	     0x8a
+#define NESTBOX_IOMMUFD_CMD_HWPT_INVALIDATE  0x8d /* Linux 6.8 */
 #define NESTBOX_IOMMUFD_CMD_IOAS_MAP_FILE    0x8f /* Linux 6.13 */
+#define NESTBOX_IOMMUFD_CMD_VIOMMU_ALLOC     0x90 /* Linux 6.13 */
+#define NESTBOX_IOMMUFD_CMD_VDEVICE_ALLOC    0x91 /* Linux 6.13 */
+#define NESTBOX_IOMMUFD_CMD_VEVENTQ_ALLOC    0x93 /* Linux 6.15 */
 
 #ifndef IOMMU_DESTROY
 /* Mirrors struct iommu_destroy of include/uapi/linux/iommufd.h. */
@@ -194,6 +198,153 @@ struct iommu_hwpt_alloc {
 	__u32 __reserved2;
 };
 #define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, NESTBOX_IOMMUFD_CMD_HWPT_ALLOC)
+#endif
+
+#ifndef IOMMU_HWPT_INVALIDATE
+/*
+ * Mirrors enum iommu_hwpt_invalidate_data_type of
+ * include/uapi/linux/iommufd.h; ARM_SMMUV3 came with the vIOMMU (6.13).
+ */
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+};
+
+/*
+ * Mirrors struct iommu_hwpt_invalidate of include/uapi/linux/iommufd.h.
+ * @entry_num is in/out: the kernel writes back how many entries it handled,
+ * on failure too (the failing entry is the first not handled).
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+#define IOMMU_HWPT_INVALIDATE \
+	_IO(IOMMUFD_TYPE, NESTBOX_IOMMUFD_CMD_HWPT_INVALIDATE)
+#endif
+
+/*
+ * SMMUv3 nesting (Linux 6.13): vIOMMU, vDEVICE and the SMMUv3 data
+ * structures came together, so they share the IOMMU_VIOMMU_ALLOC guard.
+ */
+#ifndef IOMMU_VIOMMU_ALLOC
+/*
+ * Mirrors struct iommu_hw_info_arm_smmuv3 of include/uapi/linux/iommufd.h:
+ * the raw SMMU_IDR0..5, SMMU_IIDR and SMMU_AIDR registers (SMMUv3 6.3.1-6.3.6).
+ */
+struct iommu_hw_info_arm_smmuv3 {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];
+	__u32 iidr;
+	__u32 aidr;
+};
+
+/*
+ * Mirrors struct iommu_hwpt_arm_smmuv3 of include/uapi/linux/iommufd.h: the
+ * first two double words of the guest's STE (SMMUv3 5.2), little-endian.
+ */
+struct iommu_hwpt_arm_smmuv3 {
+	__aligned_le64 ste[2];
+};
+
+/*
+ * Mirrors struct iommu_viommu_arm_smmuv3_invalidate of
+ * include/uapi/linux/iommufd.h: one 128-bit CMDQ command, little-endian.
+ */
+struct iommu_viommu_arm_smmuv3_invalidate {
+	__aligned_le64 cmd[2];
+};
+
+/* Mirrors enum iommu_viommu_type of include/uapi/linux/iommufd.h. */
+enum iommu_viommu_type {
+	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/*
+ * Mirrors struct iommu_viommu_alloc of include/uapi/linux/iommufd.h. The
+ * 6.13 struct ended at out_viommu_id; data_len, __reserved and data_uptr
+ * came with driver-specific vIOMMU data and stay zero here.
+ */
+struct iommu_viommu_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 out_viommu_id;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data_uptr;
+};
+#define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, NESTBOX_IOMMUFD_CMD_VIOMMU_ALLOC)
+
+/*
+ * Mirrors struct iommu_vdevice_alloc of include/uapi/linux/iommufd.h;
+ * @virt_id is the device's ID as the guest sees it (SMMUv3: the vSID).
+ */
+struct iommu_vdevice_alloc {
+	__u32 size;
+	__u32 viommu_id;
+	__u32 dev_id;
+	__u32 out_vdevice_id;
+	__aligned_u64 virt_id;
+};
+#define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, NESTBOX_IOMMUFD_CMD_VDEVICE_ALLOC)
+#endif
+
+/* vEVENTQ (Linux 6.15). */
+#ifndef IOMMU_VEVENTQ_ALLOC
+/* Mirrors enum iommu_veventq_flag of include/uapi/linux/iommufd.h. */
+enum iommu_veventq_flag {
+	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0),
+};
+
+/*
+ * Mirrors struct iommufd_vevent_header of include/uapi/linux/iommufd.h.
+ * @sequence runs over [0, INT_MAX] and wraps to 0. A LOST_EVENTS header
+ * has no data after it and carries the sequence of the last lost event.
+ */
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+
+/* Mirrors enum iommu_veventq_type of include/uapi/linux/iommufd.h. */
+enum iommu_veventq_type {
+	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/*
+ * Mirrors struct iommu_vevent_arm_smmuv3 of include/uapi/linux/iommufd.h:
+ * a 256-bit event record (SMMUv3 7.3), little-endian, whose StreamID field
+ * holds the virtual ID given to IOMMU_VDEVICE_ALLOC.
+ */
+struct iommu_vevent_arm_smmuv3 {
+	__aligned_le64 evt[4];
+};
+
+/* Mirrors struct iommu_veventq_alloc of include/uapi/linux/iommufd.h. */
+struct iommu_veventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 veventq_depth;
+	__u32 out_veventq_id;
+	__u32 out_veventq_fd;
+	__u32 __reserved;
+};
+#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, NESTBOX_IOMMUFD_CMD_VEVENTQ_ALLOC)
 #endif
 
 /* ---- include/uapi/linux/vfio.h (VFIO cdev, 6.6) ---- */

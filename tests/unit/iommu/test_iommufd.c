@@ -4,10 +4,13 @@
  * number, size and fields: IOAS alloc/destroy, MAP_FILE with the fallback
  * to VA maps, unmap, the EMSGSIZE two-call protocol of IOVA_RANGES, the
  * argument checks, the coverage check of allowed ranges, and the uapi
- * numbers and layouts themselves.
+ * numbers and layouts themselves; the nesting calls (hardware info, nest
+ * parent and nested HWPTs, vIOMMU, vDEVICE, batched invalidation, vEVENTQ)
+ * and the vEVENT read-buffer parser.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -26,7 +29,16 @@ struct fake_call {
 		struct iommu_ioas_map_file map_file;
 		struct iommu_ioas_unmap unmap;
 		struct iommu_ioas_iova_ranges ranges;
+		struct iommu_hw_info hw_info;
+		struct iommu_hwpt_alloc hwpt;
+		struct iommu_viommu_alloc viommu;
+		struct iommu_vdevice_alloc vdevice;
+		struct iommu_hwpt_invalidate inv;
+		struct iommu_veventq_alloc veventq;
 	};
+	/* What the data pointers pointed at during the call. */
+	struct iommu_hwpt_arm_smmuv3 ste;
+	uint64_t first_cmd[2];
 };
 
 struct fake_kernel {
@@ -38,6 +50,15 @@ struct fake_kernel {
 	struct iommu_iova_range ranges[MAX_RANGES];
 	unsigned int nranges;
 	uint32_t next_id;
+	/* GET_HW_INFO: the out_data_type and the data it reports */
+	uint32_t hw_info_type;
+	struct iommu_hw_info_arm_smmuv3 smmu;
+	int nest_err; /* -errno of the nesting ioctls */
+	/* HWPT_INVALIDATE: inv_accept commands handled, then inv_err */
+	unsigned int inv_accept;
+	int inv_err;
+	bool inv_keep_num;   /* fail without touching entry_num */
+	uint32_t veventq_fd; /* out_veventq_fd */
 };
 
 static struct fake_kernel k;
@@ -104,6 +125,100 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		r->num_iovas = fk->nranges;
 		return 0;
 	}
+	case IOMMU_GET_HW_INFO: {
+		struct iommu_hw_info *h = arg;
+
+		cr_assert_eq(h->size, sizeof(*h));
+		cr_assert_eq(h->flags, 0);
+		cr_assert_eq(h->data_len,
+			     sizeof(struct iommu_hw_info_arm_smmuv3));
+		cr_assert_neq(h->data_uptr, 0);
+		c->hw_info = *h;
+		if (fk->nest_err)
+			return fk->nest_err;
+		memcpy((void *)(uintptr_t)h->data_uptr, &fk->smmu,
+		       sizeof(fk->smmu));
+		h->out_data_type = fk->hw_info_type;
+		h->out_capabilities = 0x6;
+		return 0;
+	}
+	case IOMMU_HWPT_ALLOC: {
+		struct iommu_hwpt_alloc *a = arg;
+
+		cr_assert_eq(a->size, sizeof(*a));
+		cr_assert_eq(a->__reserved, 0);
+		cr_assert_eq(a->fault_id, 0);
+		cr_assert_eq(a->__reserved2, 0);
+		if (a->data_type == IOMMU_HWPT_DATA_ARM_SMMUV3) {
+			cr_assert_eq(a->data_len, sizeof(c->ste));
+			memcpy(&c->ste, (void *)(uintptr_t)a->data_uptr,
+			       sizeof(c->ste));
+		}
+		c->hwpt = *a;
+		if (fk->nest_err)
+			return fk->nest_err;
+		a->out_hwpt_id = fk->next_id++;
+		return 0;
+	}
+	case IOMMU_VIOMMU_ALLOC: {
+		struct iommu_viommu_alloc *v = arg;
+
+		cr_assert_eq(v->size, sizeof(*v));
+		cr_assert_eq(v->flags, 0);
+		cr_assert_eq(v->data_len, 0);
+		cr_assert_eq(v->__reserved, 0);
+		cr_assert_eq(v->data_uptr, 0);
+		c->viommu = *v;
+		if (fk->nest_err)
+			return fk->nest_err;
+		v->out_viommu_id = fk->next_id++;
+		return 0;
+	}
+	case IOMMU_VDEVICE_ALLOC: {
+		struct iommu_vdevice_alloc *v = arg;
+
+		cr_assert_eq(v->size, sizeof(*v));
+		c->vdevice = *v;
+		if (fk->nest_err)
+			return fk->nest_err;
+		v->out_vdevice_id = fk->next_id++;
+		return 0;
+	}
+	case IOMMU_HWPT_INVALIDATE: {
+		struct iommu_hwpt_invalidate *i = arg;
+		unsigned int handled = i->entry_num;
+
+		cr_assert_eq(i->size, sizeof(*i));
+		cr_assert_eq(i->__reserved, 0);
+		if (i->entry_num)
+			memcpy(c->first_cmd, (void *)(uintptr_t)i->data_uptr,
+			       sizeof(c->first_cmd));
+		c->inv = *i;
+		if (fk->inv_err && handled > fk->inv_accept) {
+			handled = fk->inv_accept;
+			fk->inv_accept = 0;
+			if (!fk->inv_keep_num)
+				i->entry_num = handled;
+			return fk->inv_err;
+		}
+		if (fk->inv_err)
+			fk->inv_accept -= handled;
+		i->entry_num = handled;
+		return 0;
+	}
+	case IOMMU_VEVENTQ_ALLOC: {
+		struct iommu_veventq_alloc *q = arg;
+
+		cr_assert_eq(q->size, sizeof(*q));
+		cr_assert_eq(q->flags, 0);
+		cr_assert_eq(q->__reserved, 0);
+		c->veventq = *q;
+		if (fk->nest_err)
+			return fk->nest_err;
+		q->out_veventq_id = fk->next_id++;
+		q->out_veventq_fd = fk->veventq_fd;
+		return 0;
+	}
 	default:
 		cr_assert_fail("unexpected ioctl 0x%lx", req);
 		return -ENOTTY;
@@ -141,6 +256,10 @@ Test(iommufd, uapi_numbers_and_layouts_match_linux)
 	cr_assert_eq(IOMMU_HWPT_ALLOC, 0x3b89);
 	cr_assert_eq(IOMMU_GET_HW_INFO, 0x3b8a);
 	cr_assert_eq(IOMMU_IOAS_MAP_FILE, 0x3b8f);
+	cr_assert_eq(IOMMU_HWPT_INVALIDATE, 0x3b8d);
+	cr_assert_eq(IOMMU_VIOMMU_ALLOC, 0x3b90);
+	cr_assert_eq(IOMMU_VDEVICE_ALLOC, 0x3b91);
+	cr_assert_eq(IOMMU_VEVENTQ_ALLOC, 0x3b93);
 	/* VFIO_TYPE is ';' too, VFIO_BASE 100. */
 	cr_assert_eq(VFIO_DEVICE_BIND_IOMMUFD, 0x3b76);
 	cr_assert_eq(VFIO_DEVICE_ATTACH_IOMMUFD_PT, 0x3b77);
@@ -155,6 +274,10 @@ Test(iommufd, uapi_numbers_and_layouts_match_linux)
 	cr_assert_eq(IOMMU_HWPT_ALLOC_NEST_PARENT, 1);
 	cr_assert_eq(IOMMU_HWPT_DATA_ARM_SMMUV3, 2);
 	cr_assert_eq(IOMMU_HW_INFO_TYPE_ARM_SMMUV3, 2);
+	cr_assert_eq(IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 1);
+	cr_assert_eq(IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 1);
+	cr_assert_eq(IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 1);
+	cr_assert_eq(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 1);
 
 	cr_assert_eq(sizeof(struct iommu_destroy), 8);
 	cr_assert_eq(sizeof(struct iommu_ioas_alloc), 12);
@@ -175,6 +298,32 @@ Test(iommufd, uapi_numbers_and_layouts_match_linux)
 	cr_assert_eq(offsetof(struct iommu_hw_info, out_capabilities), 32);
 	cr_assert_eq(sizeof(struct iommu_hwpt_alloc), 48);
 	cr_assert_eq(offsetof(struct iommu_hwpt_alloc, data_uptr), 32);
+	cr_assert_eq(sizeof(struct iommu_hw_info_arm_smmuv3), 40);
+	cr_assert_eq(offsetof(struct iommu_hw_info_arm_smmuv3, idr), 8);
+	cr_assert_eq(offsetof(struct iommu_hw_info_arm_smmuv3, iidr), 32);
+	cr_assert_eq(offsetof(struct iommu_hw_info_arm_smmuv3, aidr), 36);
+	cr_assert_eq(sizeof(struct iommu_hwpt_arm_smmuv3), 16);
+	cr_assert_eq(sizeof(struct iommu_viommu_arm_smmuv3_invalidate), 16);
+	cr_assert_eq(sizeof(struct iommu_hwpt_invalidate), 32);
+	cr_assert_eq(offsetof(struct iommu_hwpt_invalidate, data_uptr), 8);
+	cr_assert_eq(offsetof(struct iommu_hwpt_invalidate, data_type), 16);
+	cr_assert_eq(offsetof(struct iommu_hwpt_invalidate, entry_len), 20);
+	cr_assert_eq(offsetof(struct iommu_hwpt_invalidate, entry_num), 24);
+	cr_assert_eq(sizeof(struct iommu_viommu_alloc), 40);
+	cr_assert_eq(offsetof(struct iommu_viommu_alloc, type), 8);
+	cr_assert_eq(offsetof(struct iommu_viommu_alloc, hwpt_id), 16);
+	cr_assert_eq(offsetof(struct iommu_viommu_alloc, out_viommu_id), 20);
+	cr_assert_eq(offsetof(struct iommu_viommu_alloc, data_uptr), 32);
+	cr_assert_eq(sizeof(struct iommu_vdevice_alloc), 24);
+	cr_assert_eq(offsetof(struct iommu_vdevice_alloc, out_vdevice_id), 12);
+	cr_assert_eq(offsetof(struct iommu_vdevice_alloc, virt_id), 16);
+	cr_assert_eq(sizeof(struct iommufd_vevent_header), 8);
+	cr_assert_eq(offsetof(struct iommufd_vevent_header, sequence), 4);
+	cr_assert_eq(sizeof(struct iommu_vevent_arm_smmuv3), 32);
+	cr_assert_eq(sizeof(struct iommu_veventq_alloc), 32);
+	cr_assert_eq(offsetof(struct iommu_veventq_alloc, veventq_depth), 16);
+	cr_assert_eq(offsetof(struct iommu_veventq_alloc, out_veventq_id), 20);
+	cr_assert_eq(offsetof(struct iommu_veventq_alloc, out_veventq_fd), 24);
 	cr_assert_eq(sizeof(struct vfio_device_bind_iommufd), 16);
 	cr_assert_eq(sizeof(struct vfio_device_attach_iommufd_pt), 12);
 	cr_assert_eq(sizeof(struct vfio_device_detach_iommufd_pt), 8);
@@ -555,4 +704,534 @@ Test(iommufd, open_and_close_a_real_node)
 	iommufd_close(&f);
 	cr_assert_eq(f.fd, -1);
 	iommufd_close(&f);
+}
+
+/* ---- Nesting ---- */
+
+Test(iommufd, hw_info_returns_the_smmuv3_registers)
+{
+	struct iommufd_smmuv3_info info;
+	uint32_t type = 0;
+
+	k.hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	k.smmu = (struct iommu_hw_info_arm_smmuv3){
+		.flags = 0,
+		.idr = { 0x0c0010bb, 0x27a00010, 0, 0x1c, 0, 0x75 },
+		.iidr = 0x4b1,
+		.aidr = 0x2,
+	};
+	cr_assert_eq(iommufd_get_hw_info_smmuv3(&ifd, 11, &info, &type), 0);
+	cr_assert_eq(type, IOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+	cr_assert_eq(k.ncalls, 1);
+	cr_assert_eq(k.calls[0].req, IOMMU_GET_HW_INFO);
+	cr_assert_eq(k.calls[0].hw_info.dev_id, 11);
+	cr_assert_eq(info.idr[0], 0x0c0010bb);
+	cr_assert_eq(info.idr[1], 0x27a00010);
+	cr_assert_eq(info.idr[3], 0x1c);
+	cr_assert_eq(info.idr[5], 0x75);
+	cr_assert_eq(info.iidr, 0x4b1);
+	cr_assert_eq(info.aidr, 0x2);
+	cr_assert_eq(info.capabilities, 0x6);
+}
+
+Test(iommufd, hw_info_refuses_an_iommu_that_is_not_an_smmuv3)
+{
+	struct iommufd_smmuv3_info info;
+	uint32_t type = 99;
+
+	k.hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	cr_assert_eq(iommufd_get_hw_info_smmuv3(&ifd, 1, &info, &type),
+		     -EOPNOTSUPP);
+	cr_assert_eq(type, IOMMU_HW_INFO_TYPE_INTEL_VTD);
+	/* No type is asked for: the default type NONE is no SMMUv3 either. */
+	k.hw_info_type = IOMMU_HW_INFO_TYPE_NONE;
+	cr_assert_eq(iommufd_get_hw_info_smmuv3(&ifd, 1, &info, NULL),
+		     -EOPNOTSUPP);
+	/* Kernel errors pass through. */
+	k.nest_err = -ENOENT;
+	cr_assert_eq(iommufd_get_hw_info_smmuv3(&ifd, 1, &info, &type),
+		     -ENOENT);
+	cr_assert_eq(iommufd_get_hw_info_smmuv3(&ifd, 1, NULL, &type), -EINVAL);
+	cr_assert_eq(k.ncalls, 3);
+}
+
+Test(iommufd, nest_parent_hwpt_is_a_flagged_hwpt_on_the_ioas)
+{
+	uint32_t id = 0;
+
+	cr_assert_eq(iommufd_hwpt_alloc_nest_parent(&ifd, 4, 2, &id), 0);
+	cr_assert_eq(id, 7);
+	cr_assert_eq(k.calls[0].req, IOMMU_HWPT_ALLOC);
+	cr_assert_eq(k.calls[0].hwpt.flags, IOMMU_HWPT_ALLOC_NEST_PARENT);
+	cr_assert_eq(k.calls[0].hwpt.dev_id, 4);
+	cr_assert_eq(k.calls[0].hwpt.pt_id, 2);
+	cr_assert_eq(k.calls[0].hwpt.data_type, IOMMU_HWPT_DATA_NONE);
+	cr_assert_eq(k.calls[0].hwpt.data_len, 0);
+	cr_assert_eq(k.calls[0].hwpt.data_uptr, 0);
+}
+
+Test(iommufd, nested_hwpt_carries_the_guest_ste_under_the_viommu)
+{
+	const uint64_t ste[2] = { 0x0000000080001005ull,
+				  0x0000000000000001ull };
+	uint32_t id = 0;
+
+	cr_assert_eq(iommufd_hwpt_alloc_nested_smmuv3(&ifd, 4, 30, ste, &id),
+		     0);
+	cr_assert_eq(id, 7);
+	cr_assert_eq(k.calls[0].hwpt.flags, 0);
+	cr_assert_eq(k.calls[0].hwpt.dev_id, 4);
+	cr_assert_eq(k.calls[0].hwpt.pt_id, 30);
+	cr_assert_eq(k.calls[0].hwpt.data_type, IOMMU_HWPT_DATA_ARM_SMMUV3);
+	cr_assert_eq(k.calls[0].hwpt.data_len, 16);
+	cr_assert_eq(k.calls[0].ste.ste[0], ste[0]);
+	cr_assert_eq(k.calls[0].ste.ste[1], ste[1]);
+
+	/* An illegal STE: the kernel's -EIO comes back, no id. */
+	k.nest_err = -EIO;
+	id = 0;
+	cr_assert_eq(iommufd_hwpt_alloc_nested_smmuv3(&ifd, 4, 30, ste, &id),
+		     -EIO);
+	cr_assert_eq(id, 0);
+	cr_assert_eq(iommufd_hwpt_alloc_nested_smmuv3(&ifd, 4, 30, NULL, &id),
+		     -EINVAL);
+	cr_assert_eq(k.ncalls, 2);
+}
+
+Test(iommufd, hwpt_alloc_checks_data_against_its_type)
+{
+	uint8_t blob[32] = { 1 };
+	uint32_t id;
+
+	/* NONE with data, a type without data, too much data, no out id */
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0, IOMMU_HWPT_DATA_NONE,
+					blob, sizeof(blob), &id),
+		     -EINVAL);
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0, IOMMU_HWPT_DATA_NONE,
+					NULL, 4, &id),
+		     -EINVAL);
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0,
+					IOMMU_HWPT_DATA_ARM_SMMUV3, NULL, 0,
+					&id),
+		     -EINVAL);
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0,
+					IOMMU_HWPT_DATA_ARM_SMMUV3, blob, 0,
+					&id),
+		     -EINVAL);
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0,
+					IOMMU_HWPT_DATA_ARM_SMMUV3, blob,
+					IOMMUFD_HWPT_DATA_MAX + 1, &id),
+		     -EINVAL);
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, 0, IOMMU_HWPT_DATA_NONE,
+					NULL, 0, NULL),
+		     -EINVAL);
+	/* FAULT_ID_VALID would need a fault queue this backend never gives */
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2, IOMMU_HWPT_FAULT_ID_VALID,
+					IOMMU_HWPT_DATA_NONE, NULL, 0, &id),
+		     -EINVAL);
+	cr_assert_eq(k.ncalls, 0);
+
+	/* Dirty tracking passes through. */
+	cr_assert_eq(iommufd_hwpt_alloc(&ifd, 1, 2,
+					IOMMUFD_HWPT_NEST_PARENT |
+						IOMMUFD_HWPT_DIRTY_TRACKING,
+					IOMMU_HWPT_DATA_NONE, NULL, 0, &id),
+		     0);
+	cr_assert_eq(k.calls[0].hwpt.flags,
+		     IOMMU_HWPT_ALLOC_NEST_PARENT |
+			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+}
+
+Test(iommufd, viommu_and_vdevice_alloc_pass_their_ids)
+{
+	uint32_t viommu = 0, vdev = 0;
+
+	cr_assert_eq(iommufd_viommu_alloc_smmuv3(&ifd, 4, 20, &viommu), 0);
+	cr_assert_eq(viommu, 7);
+	cr_assert_eq(k.calls[0].req, IOMMU_VIOMMU_ALLOC);
+	cr_assert_eq(k.calls[0].viommu.type, IOMMU_VIOMMU_TYPE_ARM_SMMUV3);
+	cr_assert_eq(k.calls[0].viommu.dev_id, 4);
+	cr_assert_eq(k.calls[0].viommu.hwpt_id, 20);
+
+	/* The guest's StreamID for the device is the virtual ID. */
+	cr_assert_eq(iommufd_vdevice_alloc(&ifd, viommu, 4, 0x0108, &vdev), 0);
+	cr_assert_eq(vdev, 8);
+	cr_assert_eq(k.calls[1].req, IOMMU_VDEVICE_ALLOC);
+	cr_assert_eq(k.calls[1].vdevice.viommu_id, 7);
+	cr_assert_eq(k.calls[1].vdevice.dev_id, 4);
+	cr_assert_eq(k.calls[1].vdevice.virt_id, 0x0108);
+
+	/* Errors: the kernel's, and a missing out pointer. */
+	k.nest_err = -EEXIST;
+	cr_assert_eq(iommufd_vdevice_alloc(&ifd, viommu, 4, 0x0108, &vdev),
+		     -EEXIST);
+	k.nest_err = -EOPNOTSUPP;
+	cr_assert_eq(iommufd_viommu_alloc_smmuv3(&ifd, 4, 20, &viommu),
+		     -EOPNOTSUPP);
+	cr_assert_eq(iommufd_viommu_alloc_smmuv3(&ifd, 4, 20, NULL), -EINVAL);
+	cr_assert_eq(iommufd_vdevice_alloc(&ifd, 7, 4, 1, NULL), -EINVAL);
+	cr_assert_eq(k.ncalls, 4);
+}
+
+/* A CMD_TLBI_NH_ASID (opcode 0x11) for ASID @asid, as the guest queued it. */
+static void tlbi_asid(uint64_t cmd[2], uint16_t asid)
+{
+	cmd[0] = 0x11 | (uint64_t)asid << 48;
+	cmd[1] = 0;
+}
+
+Test(iommufd, invalidate_sends_the_guest_commands_in_one_ioctl)
+{
+	uint64_t cmds[5][2];
+	unsigned int done = 99;
+
+	for (unsigned int i = 0; i < 5; i++)
+		tlbi_asid(cmds[i], i + 1);
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 30, cmds, 5, &done),
+		     0);
+	cr_assert_eq(done, 5);
+	cr_assert_eq(k.ncalls, 1);
+	cr_assert_eq(k.calls[0].req, IOMMU_HWPT_INVALIDATE);
+	cr_assert_eq(k.calls[0].inv.hwpt_id, 30);
+	cr_assert_eq(k.calls[0].inv.data_type,
+		     IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
+	cr_assert_eq(k.calls[0].inv.entry_len, 16);
+	cr_assert_eq(k.calls[0].inv.entry_num, 5);
+	cr_assert_eq(k.calls[0].inv.data_uptr, (uintptr_t)cmds);
+	cr_assert_eq(k.calls[0].first_cmd[0], cmds[0][0]);
+}
+
+Test(iommufd, invalidate_splits_long_batches)
+{
+	static uint64_t cmds[2 * IOMMUFD_INVALIDATE_BATCH + 3][2];
+	unsigned int n = 2 * IOMMUFD_INVALIDATE_BATCH + 3, done = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		tlbi_asid(cmds[i], i);
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 30, cmds, n, &done),
+		     0);
+	cr_assert_eq(done, n);
+	cr_assert_eq(k.ncalls, 3);
+	cr_assert_eq(k.calls[0].inv.entry_num, IOMMUFD_INVALIDATE_BATCH);
+	cr_assert_eq(k.calls[1].inv.entry_num, IOMMUFD_INVALIDATE_BATCH);
+	cr_assert_eq(k.calls[1].inv.data_uptr,
+		     (uintptr_t)cmds[IOMMUFD_INVALIDATE_BATCH]);
+	cr_assert_eq(k.calls[2].inv.entry_num, 3);
+	cr_assert_eq(k.calls[2].first_cmd[0],
+		     cmds[2 * IOMMUFD_INVALIDATE_BATCH][0]);
+}
+
+Test(iommufd, invalidate_reports_the_first_command_not_handled)
+{
+	static uint64_t cmds[IOMMUFD_INVALIDATE_BATCH + 10][2];
+	unsigned int n = IOMMUFD_INVALIDATE_BATCH + 10, done = 0;
+
+	/* The kernel refuses command BATCH + 4 (e.g. a CFGI_STE). */
+	k.inv_err = -EIO;
+	k.inv_accept = IOMMUFD_INVALIDATE_BATCH + 4;
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 30, cmds, n, &done),
+		     -EIO);
+	cr_assert_eq(done, IOMMUFD_INVALIDATE_BATCH + 4);
+	cr_assert_eq(k.ncalls, 2);
+
+	/* A failure that leaves entry_num as sent counts nothing handled. */
+	setup();
+	k.inv_err = -ENOENT;
+	k.inv_keep_num = true;
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 99, cmds, 3, &done),
+		     -ENOENT);
+	cr_assert_eq(done, 0);
+}
+
+Test(iommufd, invalidate_with_no_commands_probes_support)
+{
+	unsigned int done = 5;
+
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 30, NULL, 0, &done),
+		     0);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(k.ncalls, 1);
+	cr_assert_eq(k.calls[0].inv.entry_num, 0);
+	cr_assert_eq(k.calls[0].inv.data_uptr, 0);
+	cr_assert_eq(k.calls[0].inv.data_type,
+		     IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
+	/* Commands promised but not given */
+	cr_assert_eq(iommufd_viommu_invalidate_smmuv3(&ifd, 30, NULL, 2, &done),
+		     -EINVAL);
+	cr_assert_eq(k.ncalls, 1);
+}
+
+Test(iommufd, veventq_alloc_returns_id_and_fd)
+{
+	uint32_t id = 0;
+	int fd = -1;
+
+	k.veventq_fd = 17;
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 64, &id, &fd), 0);
+	cr_assert_eq(id, 7);
+	cr_assert_eq(fd, 17);
+	cr_assert_eq(k.calls[0].req, IOMMU_VEVENTQ_ALLOC);
+	cr_assert_eq(k.calls[0].veventq.viommu_id, 30);
+	cr_assert_eq(k.calls[0].veventq.type, IOMMU_VEVENTQ_TYPE_ARM_SMMUV3);
+	cr_assert_eq(k.calls[0].veventq.veventq_depth, 64);
+
+	/* depth 0 or above the limit, missing out pointers */
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 0, &id, &fd),
+		     -EINVAL);
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(
+			     &ifd, 30, IOMMUFD_VEVENTQ_MAX_DEPTH + 1, &id, &fd),
+		     -EINVAL);
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 64, NULL, &fd),
+		     -EINVAL);
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 64, &id, NULL),
+		     -EINVAL);
+	cr_assert_eq(k.ncalls, 1);
+
+	/* The kernel's error (one vEVENTQ per type: EEXIST) */
+	k.nest_err = -EEXIST;
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 64, &id, &fd),
+		     -EEXIST);
+	/* A reply that is no fd: the queue is destroyed again. */
+	k.nest_err = 0;
+	k.veventq_fd = 0x80000000u;
+	cr_assert_eq(iommufd_veventq_alloc_smmuv3(&ifd, 30, 64, &id, &fd),
+		     -EIO);
+	cr_assert_eq(k.calls[k.ncalls - 1].req, IOMMU_DESTROY);
+	cr_assert_eq(k.calls[k.ncalls - 1].destroy.id, 8);
+}
+
+/* ---- vEVENT read buffers ---- */
+
+#define MAX_EVENTS 8
+
+struct seen {
+	uint64_t evt[MAX_EVENTS][4];
+	unsigned int n;
+};
+
+static void collect(void *opaque, const uint64_t evt[4])
+{
+	struct seen *s = opaque;
+
+	cr_assert_lt(s->n, MAX_EVENTS);
+	memcpy(s->evt[s->n++], evt, sizeof(s->evt[0]));
+}
+
+/* Appends a header (and, unless lost, a record tagged @tag) at *@len. */
+static void put_event(uint8_t *buf, size_t *len, uint32_t flags, uint32_t seq,
+		      uint64_t tag)
+{
+	struct iommufd_vevent_header h = { .flags = flags, .sequence = seq };
+	/* F_TRANSLATION (0x10) from vSID 0x108, @tag as the input address */
+	uint64_t evt[4] = { 0x10 | 0x108ull << 32, 0, tag, 0 };
+
+	memcpy(buf + *len, &h, sizeof(h));
+	*len += sizeof(h);
+	if (flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
+		return;
+	memcpy(buf + *len, evt, sizeof(evt));
+	*len += sizeof(evt);
+}
+
+Test(iommufd, vevents_are_handed_over_in_order)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	unsigned int got = 99;
+	size_t len = 0;
+
+	for (unsigned int i = 0; i < 3; i++)
+		put_event(buf, &len, 0, i, 0x1000 * (i + 1));
+	cr_assert_eq(len, 3 * IOMMUFD_VEVENT_SMMUV3_BYTES);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     0);
+	cr_assert_eq(got, 3);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.evt[0][0], 0x10 | 0x108ull << 32);
+	cr_assert_eq(s.evt[0][2], 0x1000);
+	cr_assert_eq(s.evt[2][2], 0x3000);
+	cr_assert_eq(st.lost, 0);
+	cr_assert_eq(st.last_seq, 2);
+
+	/* The next read continues the sequence: still nothing lost. */
+	len = 0;
+	put_event(buf, &len, 0, 3, 0x4000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     0);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(st.lost, 0);
+
+	/* An empty read is no error. */
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, 0, collect, &s, &got), 0);
+	cr_assert_eq(got, 0);
+}
+
+Test(iommufd, vevents_count_a_sequence_gap_as_lost)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	size_t len = 0;
+
+	/* iommufd.h's example: 3 then 6, so 4 and 5 were lost. */
+	put_event(buf, &len, 0, 3, 0x3000);
+	put_event(buf, &len, 0, 6, 0x6000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, NULL),
+		     0);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(st.lost, 2);
+
+	/* Across reads too: 6 then 9 loses 7 and 8. */
+	len = 0;
+	put_event(buf, &len, 0, 9, 0x9000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, NULL),
+		     0);
+	cr_assert_eq(st.lost, 4);
+}
+
+Test(iommufd, vevents_count_the_lost_events_header)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	unsigned int got = 0;
+	size_t len = 0;
+
+	/*
+	 * The queue overflowed after event 3: events 4 and 5 were dropped,
+	 * and the tail header carries 5, with no record after it.
+	 */
+	put_event(buf, &len, 0, 3, 0x3000);
+	put_event(buf, &len, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 5, 0);
+	cr_assert_eq(len, IOMMUFD_VEVENT_SMMUV3_BYTES + 8);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     0);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(st.lost, 2);
+
+	/* The next event follows the lost header's sequence: no new loss. */
+	len = 0;
+	put_event(buf, &len, 0, 6, 0x6000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     0);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(st.lost, 2);
+
+	/* A lost header first of all: at least one event is gone. */
+	struct iommufd_vevents fresh = { 0 };
+
+	len = 0;
+	put_event(buf, &len, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 40, 0);
+	cr_assert_eq(iommufd_vevents_parse(&fresh, buf, len, collect, &s, &got),
+		     0);
+	cr_assert_eq(got, 0);
+	cr_assert_eq(fresh.lost, 1);
+}
+
+Test(iommufd, vevents_sequence_wraps_at_int_max)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	size_t len = 0;
+
+	/* INT_MAX is followed by 0: nothing lost. */
+	put_event(buf, &len, 0, INT_MAX - 1, 1);
+	put_event(buf, &len, 0, INT_MAX, 2);
+	put_event(buf, &len, 0, 0, 3);
+	put_event(buf, &len, 0, 1, 4);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, NULL),
+		     0);
+	cr_assert_eq(s.n, 4);
+	cr_assert_eq(st.lost, 0);
+
+	/* INT_MAX - 1 then 1 across the wrap: INT_MAX and 0 were lost. */
+	struct iommufd_vevents st2 = { 0 };
+
+	len = 0;
+	put_event(buf, &len, 0, INT_MAX - 1, 1);
+	put_event(buf, &len, 0, 1, 2);
+	cr_assert_eq(iommufd_vevents_parse(&st2, buf, len, collect, &s, NULL),
+		     0);
+	cr_assert_eq(st2.lost, 2);
+
+	/* A lost header across the wrap: INT_MAX, 0 and 1 dropped. */
+	struct iommufd_vevents st3 = { .have_seq = true,
+				       .last_seq = INT_MAX - 1 };
+
+	len = 0;
+	put_event(buf, &len, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 1, 0);
+	cr_assert_eq(iommufd_vevents_parse(&st3, buf, len, collect, &s, NULL),
+		     0);
+	cr_assert_eq(st3.lost, 3);
+}
+
+Test(iommufd, vevents_stop_at_a_truncated_buffer)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	unsigned int got = 0;
+	size_t len = 0;
+
+	put_event(buf, &len, 0, 0, 0x1000);
+	put_event(buf, &len, 0, 1, 0x2000);
+	/* The second record cut short: the first still arrives. */
+	cr_assert_eq(
+		iommufd_vevents_parse(&st, buf, len - 1, collect, &s, &got),
+		-EMSGSIZE);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.evt[0][2], 0x1000);
+
+	/* A header cut short */
+	struct iommufd_vevents st2 = { 0 };
+
+	s.n = 0;
+	cr_assert_eq(iommufd_vevents_parse(&st2, buf,
+					   IOMMUFD_VEVENT_SMMUV3_BYTES + 4,
+					   collect, &s, &got),
+		     -EMSGSIZE);
+	cr_assert_eq(got, 1);
+	/* A header with no record at all */
+	s.n = 0;
+	cr_assert_eq(iommufd_vevents_parse(&st2, buf, 8, collect, &s, &got),
+		     -EMSGSIZE);
+	cr_assert_eq(got, 0);
+	cr_assert_eq(s.n, 0);
+}
+
+Test(iommufd, vevents_refuse_a_garbage_header)
+{
+	uint8_t buf[4 * IOMMUFD_VEVENT_SMMUV3_BYTES];
+	struct iommufd_vevents st = { 0 };
+	struct seen s = { 0 };
+	unsigned int got = 0;
+	size_t len = 0;
+
+	put_event(buf, &len, 0, 0, 0x1000);
+	put_event(buf, &len, 0x80, 1, 0x2000); /* unknown flag */
+	put_event(buf, &len, 0, 2, 0x3000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     -EPROTO);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(s.n, 1);
+
+	/* A sequence above INT_MAX is no kernel's */
+	len = 0;
+	s.n = 0;
+	put_event(buf, &len, 0, 0x80000000u, 0x1000);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, collect, &s, &got),
+		     -EPROTO);
+	cr_assert_eq(got, 0);
+	cr_assert_eq(s.n, 0);
+
+	/* Missing state, buffer or callback */
+	cr_assert_eq(iommufd_vevents_parse(NULL, buf, len, collect, &s, &got),
+		     -EINVAL);
+	cr_assert_eq(iommufd_vevents_parse(&st, NULL, 8, collect, &s, &got),
+		     -EINVAL);
+	cr_assert_eq(iommufd_vevents_parse(&st, buf, len, NULL, &s, &got),
+		     -EINVAL);
 }

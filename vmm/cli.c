@@ -169,11 +169,15 @@ static int parse_on_off(const char *arg, bool *v)
 	return 0;
 }
 
-/* "virtio[,transport=pci|mmio][,bypass=on|off]" */
+/*
+ * "virtio[,transport=pci|mmio][,bypass=on|off]" or
+ * "smmuv3[,irq=msi|wired]"
+ */
 static int parse_iommu(const char *arg, struct vm_config *cfg, char *err,
 		       size_t errlen)
 {
 	char buf[128], *tok, *save = NULL;
+	bool smmu;
 
 	/* strtok_r() would skip empty items: refuse them first. */
 	if (strlen(arg) >= sizeof(buf) || strstr(arg, ",,") ||
@@ -181,24 +185,30 @@ static int parse_iommu(const char *arg, struct vm_config *cfg, char *err,
 		goto bad;
 	strcpy(buf, arg);
 	tok = strtok_r(buf, ",", &save);
-	if (!tok || strcmp(tok, "virtio"))
+	if (!tok || (strcmp(tok, "virtio") && strcmp(tok, "smmuv3")))
 		goto bad;
-	cfg->iommu = IOMMU_VIRTIO;
+	smmu = !strcmp(tok, "smmuv3");
+	cfg->iommu = smmu ? IOMMU_SMMUV3 : IOMMU_VIRTIO;
 	cfg->iommu_transport = TRANSPORT_PCI;
 	cfg->iommu_bypass = true;
+	cfg->smmu_wired = false;
 	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(tok, "transport=pci"))
+		if (smmu && !strcmp(tok, "irq=msi"))
+			cfg->smmu_wired = false;
+		else if (smmu && !strcmp(tok, "irq=wired"))
+			cfg->smmu_wired = true;
+		else if (!smmu && !strcmp(tok, "transport=pci"))
 			cfg->iommu_transport = TRANSPORT_PCI;
-		else if (!strcmp(tok, "transport=mmio"))
+		else if (!smmu && !strcmp(tok, "transport=mmio"))
 			cfg->iommu_transport = TRANSPORT_MMIO;
-		else if (strncmp(tok, "bypass=", 7) ||
+		else if (smmu || strncmp(tok, "bypass=", 7) ||
 			 parse_on_off(tok + 7, &cfg->iommu_bypass))
 			goto bad;
 	}
 	return 0;
 bad:
 	snprintf(err, errlen,
-		 "--iommu '%s': expected virtio[,transport=pci|mmio][,bypass=on|off]",
+		 "--iommu '%s': expected virtio[,transport=pci|mmio][,bypass=on|off] or smmuv3[,irq=msi|wired]",
 		 arg);
 	return -EINVAL;
 }

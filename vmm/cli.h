@@ -11,7 +11,7 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 enum transport_kind { TRANSPORT_PCI, TRANSPORT_MMIO, TRANSPORT_PCI_BRIDGE };
 
 /* The vIOMMU in front of the emulated devices (--iommu). */
-enum iommu_kind { IOMMU_NONE, IOMMU_VIRTIO };
+enum iommu_kind { IOMMU_NONE, IOMMU_VIRTIO, IOMMU_SMMUV3 };
 
 #define CLI_MAX_DISKS 16
 #define CLI_MAX_NETS  8
@@ -50,6 +50,7 @@ struct vm_config {
 	enum iommu_kind iommu;
 	enum transport_kind iommu_transport; /* PCI (root bus) or MMIO */
 	bool iommu_bypass; /* unattached endpoints bypass (default on) */
+	bool smmu_wired;   /* smmuv3: wired SPIs only, no MSIs (irq=wired) */
 };
 
 enum cli_command { CLI_ERROR = -1, CLI_RUN, CLI_HELP, CLI_VERSION };

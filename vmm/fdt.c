@@ -194,6 +194,37 @@ static int add_pci_viommu(void *fdt, const struct fdt_params *p)
 	return fdt_end_node(fdt);
 }
 
+/*
+ * iommu/arm,smmu-v3.yaml: edge-triggered wired interrupts for the event
+ * queue and global errors (no PRI queue, no separate CMD_SYNC line), and
+ * msi-parent so the driver can use MSIs instead.
+ */
+static int add_smmuv3(void *fdt, const struct fdt_params *p)
+{
+	static const char names[] = "eventq\0gerror";
+	const uint64_t reg[] = { p->smmu_base, p->smmu_size };
+	const uint32_t irqs[] = { FDT_GIC_SPI, p->smmu_spi_evtq,
+				  FDT_IRQ_EDGE_RISING, FDT_GIC_SPI,
+				  p->smmu_spi_gerror, FDT_IRQ_EDGE_RISING };
+	const fdt32_t msi[] = { cpu_to_fdt32(FDT_PHANDLE_ITS),
+				cpu_to_fdt32(p->smmu_msi_devid) };
+	char name[48];
+
+	snprintf(name, sizeof(name), "iommu@%llx",
+		 (unsigned long long)p->smmu_base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property_string(fdt, "compatible", "arm,smmu-v3"));
+	TRY(prop_reg(fdt, reg, 1));
+	TRY(prop_irqs(fdt, irqs, 2));
+	TRY(fdt_property(fdt, "interrupt-names", names, sizeof(names)));
+	TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+	if (p->smmu_msi_devid)
+		TRY(fdt_property(fdt, "msi-parent", msi, sizeof(msi)));
+	TRY(fdt_property_u32(fdt, "#iommu-cells", 1));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_VIOMMU));
+	return fdt_end_node(fdt);
+}
+
 static int add_pci(void *fdt, const struct fdt_params *p)
 {
 	const uint64_t reg[] = { p->pci_ecam_base, p->pci_ecam_size };
@@ -344,6 +375,8 @@ static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
 	}
 
 	TRY(add_uart(buf, p, uart_path, sizeof(uart_path)));
+	if (p->viommu == FDT_VIOMMU_SMMUV3)
+		TRY(add_smmuv3(buf, p));
 
 	if (p->pci_ecam_size)
 		TRY(add_pci(buf, p));

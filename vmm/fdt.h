@@ -14,7 +14,12 @@ struct fdt_mmio_dev {
 };
 
 /* Where the virtio-iommu sits (virtio 1.2, 5.13; DT virtio/pci-iommu.yaml). */
-enum fdt_viommu_kind { FDT_VIOMMU_NONE, FDT_VIOMMU_PCI, FDT_VIOMMU_MMIO };
+enum fdt_viommu_kind {
+	FDT_VIOMMU_NONE,
+	FDT_VIOMMU_PCI,
+	FDT_VIOMMU_MMIO,
+	FDT_VIOMMU_SMMUV3, /* iommu/arm,smmu-v3.yaml: a platform device */
+};
 
 /* One iommu-map entry: requester IDs [rid_base, +len) -> [id_base, +len). */
 struct fdt_iommu_map {
@@ -60,6 +65,10 @@ struct fdt_params {
 	unsigned int viommu_mmio;
 	const struct fdt_iommu_map *pci_iommu_map;
 	unsigned int nr_pci_iommu_map;
+	/* FDT_VIOMMU_SMMUV3: registers, wired SPIs, ITS device ID (0: none) */
+	uint64_t smmu_base, smmu_size;
+	unsigned int smmu_spi_evtq, smmu_spi_gerror;
+	uint32_t smmu_msi_devid;
 
 	const char *bootargs;
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */

@@ -9,6 +9,7 @@
  *   0x0a00_0000 - 0x0a00_ffff  GICv3 distributor
  *   0x0a01_0000 - 0x0a02_ffff  GICv3 ITS (128 KiB)
  *   0x0b00_0000 - 0x0b00_3fff  virtio-mmio slots (0x200 each, SPI 16 + n)
+ *   0x0c00_0000 - 0x0c01_ffff  SMMUv3 (--iommu smmuv3; SPIs 96 and 97)
  *   0x1000_0000 - 0x13ff_ffff  GICv3 redistributors (128 KiB per vCPU)
  *   0x3000_0000 - 0x3fff_ffff  PCIe ECAM (buses 0-255)
  *   0x4000_0000 - 0x7fff_ffff  32-bit PCI MMIO window
@@ -48,6 +49,18 @@
 #define LAYOUT_VIRTIO_MMIO_STRIDE   0x200ULL
 #define LAYOUT_VIRTIO_MMIO_SLOTS    32
 #define LAYOUT_VIRTIO_MMIO_SPI_BASE 16
+
+#define LAYOUT_SMMU_BASE	0x0c000000ULL
+#define LAYOUT_SMMU_SIZE	SZ_128K
+#define LAYOUT_SMMU_SPI_EVTQ	96
+#define LAYOUT_SMMU_SPI_GERROR	97
+/*
+ * The SMMU's own MSIs come from this ITS device ID: a requester ID on bus
+ * 255, which nestbox never populates (one root bus, at most one bridge).
+ */
+#define LAYOUT_SMMU_ITS_DEVID	0xff00
+/* GITS_TRANSLATER inside the ITS translation frame */
+#define LAYOUT_GITS_TRANSLATER_OFFSET 0x40
 
 #define LAYOUT_PCI_ECAM_BASE   0x30000000ULL
 #define LAYOUT_PCI_INTX_SPI_BASE 64 /* INTA-INTD, swizzled by slot */

@@ -260,9 +260,15 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.pci_intx_spi_base = LAYOUT_PCI_INTX_SPI_BASE,
 		.nr_virtio_mmio = vm->nr_vmmio,
 		.virtio_mmio = vm->mmio_fdt,
-		.viommu = !vm->viommu_at	 ? FDT_VIOMMU_NONE
+		.viommu = vm->smmu		 ? FDT_VIOMMU_SMMUV3
+			  : !vm->viommu_at	 ? FDT_VIOMMU_NONE
 			  : vm->viommu_at->pdev ? FDT_VIOMMU_PCI
 						: FDT_VIOMMU_MMIO,
+		.smmu_base = LAYOUT_SMMU_BASE,
+		.smmu_size = LAYOUT_SMMU_SIZE,
+		.smmu_spi_evtq = LAYOUT_SMMU_SPI_EVTQ,
+		.smmu_spi_gerror = LAYOUT_SMMU_SPI_GERROR,
+		.smmu_msi_devid = cfg->smmu_wired ? 0 : LAYOUT_SMMU_ITS_DEVID,
 		.viommu_devfn = vm->viommu_at && vm->viommu_at->pdev
 					? vm->viommu_at->pdev->devfn
 					: 0,
@@ -450,6 +456,12 @@ static enum transport_kind place(bool mmio, bool bridge)
 			: TRANSPORT_PCI;
 }
 
+/* A PCI function's IOMMU endpoint / StreamID: its requester ID now. */
+static uint32_t pci_endpoint_id(const void *pdev)
+{
+	return pci_requester_id(pdev);
+}
+
 /*
  * Put @vdev on the bus the user asked for, behind the vIOMMU per @iommu
  * (-1: the default, i.e. behind it when there is one).
@@ -462,7 +474,7 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 	int r;
 
 	if (iommu == 1 && vm->cfg->iommu == IOMMU_NONE) {
-		snprintf(err, errlen, "%s: iommu=on needs --iommu virtio",
+		snprintf(err, errlen, "%s: iommu=on needs --iommu",
 			 vdev->label);
 		return -EINVAL;
 	}
@@ -474,6 +486,7 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 
 	if (t == TRANSPORT_PCI || t == TRANSPORT_PCI_BRIDGE) {
 		bool behind = t == TRANSPORT_PCI_BRIDGE;
+		const struct host_ops *host;
 		struct virtio_pci *vp;
 
 		if (behind && !vm->bridge) {
@@ -498,7 +511,16 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 		if (!vp)
 			return -ENOMEM;
 		vm->vpci[vm->nr_vpci++] = vp;
-		r = virtio_pci_init(vp, vdev, pci_class, &vm->host, !behind);
+		host = &vm->host;
+		if (vm->smmu && pl->iommu) {
+			/* Its MSIs are DMA writes through the SMMU too. */
+			r = smmuv3_client_dma(vm->smmu, pci_endpoint_id,
+					      &vp->pdev, 0, &pl->smmu_dma);
+			if (r)
+				return r;
+			host = smmuv3_client_host(&pl->smmu_dma, &vm->host);
+		}
+		r = virtio_pci_init(vp, vdev, pci_class, host, !behind);
 		if (!r)
 			r = behind ? pci_bridge_add(vm->bridge, &vp->pdev, -1)
 				   : pci_host_add(&vm->pci, &vp->pdev, -1);
@@ -704,10 +726,6 @@ static void viommu_free(void *opaque)
 /* MMIO devices are endpoints above the 16-bit PCI requester IDs. */
 #define VM_VIOMMU_MMIO_ID_BASE 0x10000
 
-static uint32_t pci_endpoint_id(const void *pdev)
-{
-	return pci_requester_id(pdev);
-}
 
 /* The requester ID the guest sees for the function itself. */
 static uint32_t pci_own_rid(const struct pci_dev *pdev)
@@ -775,6 +793,47 @@ static int create_viommu(struct vm *vm, char *err, size_t errlen)
 			  PCI_CLASS_SYSTEM_OTHER, err, errlen);
 	vm->viommu_at = &vm->placed[vm->nr_placed - 1];
 	return r;
+}
+
+/*
+ * The emulated SMMUv3 of the fixed model (no assigned devices behind it):
+ * registers on the MMIO bus, its interrupts as MSIs through the ITS or,
+ * with irq=wired, as two edge-triggered SPIs.
+ */
+static int create_smmu(struct vm *vm, char *err, size_t errlen)
+{
+	struct smmuv3_params p = {
+		.mem = &vm->mem,
+		.host = &vm->host,
+		.spi_evtq = LAYOUT_SMMU_SPI_EVTQ,
+		.spi_gerror = LAYOUT_SMMU_SPI_GERROR,
+		.msi_doorbell = LAYOUT_GITS_BASE + LAYOUT_GITS_TRANSLATER_PAGE +
+				LAYOUT_GITS_TRANSLATER_OFFSET,
+		.msi_devid = LAYOUT_SMMU_ITS_DEVID,
+	};
+	int r;
+
+	smmuv3_model_idr(p.idr, &p.iidr, &p.aidr);
+	if (vm->cfg->smmu_wired) {
+		p.idr[0] &= ~IDR0_MSI;
+		p.msi_doorbell = 0;
+	}
+	vm->smmu = calloc(1, sizeof(*vm->smmu));
+	if (!vm->smmu)
+		return -ENOMEM;
+	r = smmuv3_init(vm->smmu, &p);
+	if (!r)
+		r = mmio_bus_add(&vm->bus, LAYOUT_SMMU_BASE, LAYOUT_SMMU_SIZE,
+				 &smmuv3_mmio_ops, vm->smmu, "smmuv3");
+	if (r) {
+		snprintf(err, errlen, "cannot create the SMMUv3: %s",
+			 strerror(-r));
+		return r;
+	}
+	pr_info("SMMUv3 at 0x%llx (%s interrupts)",
+		(unsigned long long)LAYOUT_SMMU_BASE,
+		vm->cfg->smmu_wired ? "wired" : "MSI");
+	return 0;
 }
 
 /* Append iommu-map entries for the identity RID range [from, to). */
@@ -967,11 +1026,28 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 		}
 		if (!pl->iommu)
 			continue;
+		if (pl->assigned && vm->smmu) {
+			snprintf(err, errlen,
+				 "--vfio %s: assigned devices behind --iommu smmuv3 need host SMMU nesting, which nestbox does not do yet: add iommu=off",
+				 pl->assigned->name);
+			return -EOPNOTSUPP;
+		}
 		if (pl->assigned) {
 			any_pci = true;
 			continue; /* the host IOMMU translates for it */
 		}
-		if (pl->pdev) {
+		if (pl->pdev && vm->smmu) {
+			any_pci = true;
+			dma = pl->smmu_dma; /* made with its MSI ops */
+			r = 0;
+		} else if (vm->smmu) {
+			r = smmuv3_client_dma(vm->smmu, NULL, NULL,
+					      VM_VIOMMU_MMIO_ID_BASE + pl->mmio,
+					      &dma);
+			vm->mmio_fdt[pl->mmio].iommu = true;
+			vm->mmio_fdt[pl->mmio].iommu_id =
+				VM_VIOMMU_MMIO_ID_BASE + pl->mmio;
+		} else if (pl->pdev) {
 			any_pci = true;
 			r = virtio_iommu_client_dma(vm->viommu, pci_endpoint_id,
 						    pl->pdev, &dma);
@@ -993,9 +1069,10 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 			return r;
 		}
 		virtio_dev_set_dma(pl->vdev, &dma);
-		pr_info("%s is behind the virtio-iommu", pl->vdev->label);
+		pr_info("%s is behind the %s", pl->vdev->label,
+			vm->smmu ? "SMMUv3" : "virtio-iommu");
 	}
-	r = wire_viommu_assigned(vm, err, errlen);
+	r = vm->viommu ? wire_viommu_assigned(vm, err, errlen) : 0;
 	if (r)
 		return r;
 	if (!any_pci)
@@ -1083,7 +1160,7 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 		msix_ro = !strcmp(opt, "msix-mmap=ro");
 	}
 	if (iommu == 1 && vm->cfg->iommu == IOMMU_NONE) {
-		snprintf(err, errlen, "--vfio %s: iommu=on needs --iommu virtio",
+		snprintf(err, errlen, "--vfio %s: iommu=on needs --iommu",
 			 dev);
 		free(dev);
 		return -EINVAL;
@@ -1175,8 +1252,9 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		return r;
 	}
 
-	if (cfg->iommu == IOMMU_VIRTIO) {
-		r = create_viommu(vm, err, errlen);
+	if (cfg->iommu == IOMMU_VIRTIO || cfg->iommu == IOMMU_SMMUV3) {
+		r = cfg->iommu == IOMMU_VIRTIO ? create_viommu(vm, err, errlen)
+					       : create_smmu(vm, err, errlen);
 		if (r)
 			return r;
 	}
@@ -1311,7 +1389,7 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 		if (r)
 			return r;
 	}
-	return vm->viommu ? wire_viommu(vm, err, errlen) : 0;
+	return vm->viommu || vm->smmu ? wire_viommu(vm, err, errlen) : 0;
 }
 
 /*
@@ -1447,6 +1525,15 @@ static void vm_teardown(struct vm *vm)
 	}
 	for (unsigned int i = 0; i < vm->nr_vdevs; i++)
 		vm->vdev_free[i](vm->vdev_obj[i]);
+	if (vm->smmu) {
+		char line[512];
+
+		/* after the devices: their DMA spaces point into it */
+		smmuv3_stats(vm->smmu, line, sizeof(line));
+		pr_info("smmuv3: %s", line);
+		smmuv3_destroy(vm->smmu);
+		free(vm->smmu);
+	}
 	if (vm->signal_fd >= 0)
 		close(vm->signal_fd);
 	if (vm->vlpi_timer_fd > 0)

@@ -19,6 +19,7 @@
 #include "../irq/vgic_debug.h"
 #include "../iommu/iommufd.h"
 #include "../iommu/viommu_ioas.h"
+#include "../iommu/smmuv3.h"
 #include "../iommu/virtio_iommu.h"
 #include "fdt.h"
 #include "cli.h"
@@ -80,12 +81,14 @@ struct vm {
 		struct pci_dev *pdev; /* NULL: on virtio-mmio slot @mmio */
 		unsigned int mmio;
 		bool iommu;
+		struct dma_space smmu_dma; /* behind --iommu smmuv3 */
 	} placed[PCI_MAX_DEVICES + LAYOUT_VIRTIO_MMIO_SLOTS];
 	unsigned int nr_placed;
 	struct testdev *testdev;     /* --testdev */
 	struct virtio_iommu *viommu; /* --iommu virtio */
 	struct viommu_ioas *viommu_ioas; /* its domains of assigned devices */
 	struct vm_placement *viommu_at;
+	struct smmuv3 *smmu;	     /* --iommu smmuv3 */
 	struct fdt_iommu_map iommu_map[FDT_IOMMU_MAP_MAX];
 	unsigned int nr_iommu_map;
 

@@ -225,6 +225,135 @@ static int add_smmuv3(void *fdt, const struct fdt_params *p)
 	return fdt_end_node(fdt);
 }
 
+/*
+ * The MSI window as a root-bus function addresses it for DMA, in the host
+ * bridge's cells (pci/pci-bus-common.yaml: <phys.hi phys.mid phys.lo size.hi
+ * size.lo>). The host bridge has no dma-ranges, so Linux's
+ * of_translate_dma_address() takes mid/lo 1:1 as the IOVA; phys.hi only
+ * names memory space, which any dma-ranges entry would have to match.
+ */
+static void msi_window_pci_cells(const struct fdt_params *p, fdt32_t c[5])
+{
+	uint64_t end = p->msi_window_base + p->msi_window_size;
+
+	c[0] = cpu_to_fdt32(end <= (1ULL << 32) ? FDT_PCI_SPACE_MEM32
+						: FDT_PCI_SPACE_MEM64);
+	c[1] = cpu_to_fdt32(p->msi_window_base >> 32);
+	c[2] = cpu_to_fdt32((uint32_t)p->msi_window_base);
+	c[3] = cpu_to_fdt32(p->msi_window_size >> 32);
+	c[4] = cpu_to_fdt32((uint32_t)p->msi_window_size);
+}
+
+static bool is_pci_fn_phandle(uint32_t v)
+{
+	return v >= FDT_PHANDLE_PCI_FN_BASE &&
+	       v < FDT_PHANDLE_PCI_FN_BASE + FDT_PCI_DEVFN_MAX;
+}
+
+static int check_msi_window(const struct fdt_params *p)
+{
+	bool seen[FDT_PCI_DEVFN_MAX] = { false };
+	uint64_t b = p->msi_window_base, s = p->msi_window_size;
+	fdt32_t c[5];
+
+	if (!p->nr_pci_msi_window)
+		return 0;
+	if (!p->pci_ecam_size || p->nr_pci_msi_window > FDT_PCI_DEVFN_MAX ||
+	    !s || b + s < b || b % FDT_MSI_WINDOW_ALIGN ||
+	    s % FDT_MSI_WINDOW_ALIGN)
+		return -FDT_ERR_BADVALUE;
+	for (unsigned int i = 0; i < p->nr_pci_msi_window; i++) {
+		uint8_t devfn = p->pci_msi_window_devfn[i];
+
+		/* Nor the virtio-iommu's devfn: it is not behind itself. */
+		if (seen[devfn] ||
+		    (p->viommu == FDT_VIOMMU_PCI && p->viommu_devfn == devfn))
+			return -FDT_ERR_BADVALUE;
+		seen[devfn] = true;
+	}
+	/*
+	 * Linux (drivers/iommu/of_iommu.c, of_iommu_get_resv_regions(), 7.3)
+	 * steps one cell, not one entry, past an iommu-addresses phandle that
+	 * is not the device's: an address or size cell that equals a
+	 * function's phandle would be taken for that function's entry.
+	 */
+	msi_window_pci_cells(p, c);
+	for (int i = 1; i < 5; i++)
+		if (is_pci_fn_phandle(fdt32_to_cpu(c[i])))
+			return -FDT_ERR_BADVALUE;
+	return 0;
+}
+
+/*
+ * reserved-memory.yaml: one region, the MSI window, with "reg" (so Linux
+ * makes it IOMMU_RESV_DIRECT: iommu_resv_region_get_type() wants the IOVA
+ * range to equal reg) and one iommu-addresses entry per function. One
+ * shared node rather than one per function: of_reserved_mem reports
+ * overlapping regions as an error. No "no-map": the window is not RAM,
+ * so there is no linear mapping to keep it out of.
+ */
+static int add_reserved_memory(void *fdt, const struct fdt_params *p)
+{
+	fdt32_t addrs[6 * FDT_PCI_DEVFN_MAX];
+	const uint64_t reg[] = { p->msi_window_base, p->msi_window_size };
+	fdt32_t win[5];
+	char name[48];
+	int n = 0;
+
+	msi_window_pci_cells(p, win);
+	for (unsigned int i = 0; i < p->nr_pci_msi_window; i++) {
+		addrs[n++] = cpu_to_fdt32(
+			FDT_PHANDLE_PCI_FN(p->pci_msi_window_devfn[i]));
+		for (int c = 0; c < 5; c++)
+			addrs[n++] = win[c];
+	}
+
+	/* of_reserved_mem: cells as the root's, and "ranges" present */
+	TRY(fdt_begin_node(fdt, "reserved-memory"));
+	TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	TRY(fdt_property(fdt, "ranges", NULL, 0));
+	snprintf(name, sizeof(name), "msi-window@%llx",
+		 (unsigned long long)p->msi_window_base);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(prop_reg(fdt, reg, 1));
+	TRY(fdt_property(fdt, "iommu-addresses", addrs, n * sizeof(*addrs)));
+	TRY(fdt_property_u32(fdt, "phandle", FDT_PHANDLE_MSI_WINDOW));
+	TRY(fdt_end_node(fdt));
+	return fdt_end_node(fdt);
+}
+
+/*
+ * A node per function that needs the MSI window, so that Linux gives the
+ * pci_dev an of_node (drivers/pci/of.c, pci_set_of_node(): matched by the
+ * devfn in reg's phys.hi) from which memory-region is read. The phandle is
+ * what the window's iommu-addresses entry names.
+ */
+static int add_pci_msi_window_users(void *fdt, const struct fdt_params *p)
+{
+	for (unsigned int i = 0; i < p->nr_pci_msi_window; i++) {
+		uint8_t devfn = p->pci_msi_window_devfn[i];
+		const fdt32_t reg[] = { cpu_to_fdt32((uint32_t)devfn << 8), 0,
+					0, 0, 0 };
+		char name[32];
+
+		/* Unit address "dev" or "dev,fn" (IEEE 1275 PCI binding) */
+		if (devfn & 7)
+			snprintf(name, sizeof(name), "function@%x,%x",
+				 devfn >> 3, devfn & 7);
+		else
+			snprintf(name, sizeof(name), "function@%x", devfn >> 3);
+		TRY(fdt_begin_node(fdt, name));
+		TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
+		TRY(fdt_property_u32(fdt, "memory-region",
+				     FDT_PHANDLE_MSI_WINDOW));
+		TRY(fdt_property_u32(fdt, "phandle",
+				     FDT_PHANDLE_PCI_FN(devfn)));
+		TRY(fdt_end_node(fdt));
+	}
+	return 0;
+}
+
 static int add_pci(void *fdt, const struct fdt_params *p)
 {
 	const uint64_t reg[] = { p->pci_ecam_base, p->pci_ecam_size };
@@ -274,6 +403,7 @@ static int add_pci(void *fdt, const struct fdt_params *p)
 	TRY(fdt_property_u32(fdt, "linux,pci-domain", 0));
 	if (p->viommu == FDT_VIOMMU_PCI)
 		TRY(add_pci_viommu(fdt, p));
+	TRY(add_pci_msi_window_users(fdt, p));
 	return fdt_end_node(fdt);
 }
 
@@ -354,6 +484,9 @@ static int build_tree(const struct fdt_params *p, void *buf, size_t bufsize)
 	TRY(prop_reg(buf, mem_reg, 1));
 	TRY(fdt_end_node(buf));
 
+	if (p->nr_pci_msi_window)
+		TRY(add_reserved_memory(buf, p));
+
 	TRY(fdt_begin_node(buf, "psci"));
 	TRY(fdt_property(buf, "compatible", psci_compat, sizeof(psci_compat)));
 	TRY(fdt_property_string(buf, "method", "hvc"));
@@ -399,7 +532,7 @@ int fdt_build(const struct fdt_params *p, void *buf, size_t bufsize)
 {
 	int r;
 
-	if (!p->ncpus || !p->mpidr)
+	if (!p->ncpus || !p->mpidr || check_msi_window(p))
 		return -EINVAL;
 	r = build_tree(p, buf, bufsize);
 	if (r < 0)

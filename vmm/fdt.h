@@ -70,6 +70,18 @@ struct fdt_params {
 	unsigned int smmu_spi_evtq, smmu_spi_gerror;
 	uint32_t smmu_msi_devid;
 
+	/*
+	 * Root-bus PCI functions (devfn) whose IOMMU stage 1 must map
+	 * [msi_window_base, +msi_window_size) 1:1: with a nested SMMU the
+	 * host's MSI doorbell sits there in the stage-2 parent (DESIGN.md).
+	 * Described as one /reserved-memory region with iommu-addresses, and
+	 * a host bridge child node per function pointing at it through
+	 * memory-region (reserved-memory.yaml). nr_pci_msi_window 0: none.
+	 */
+	const uint8_t *pci_msi_window_devfn;
+	unsigned int nr_pci_msi_window;
+	uint64_t msi_window_base, msi_window_size;
+
 	const char *bootargs;
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
 	const uint8_t *rng_seed;
@@ -89,10 +101,19 @@ struct fdt_params {
 #define FDT_PPI_TIMER_HYP      10
 #define FDT_PPI_PMU	       7
 
-#define FDT_PHANDLE_GIC	    1
-#define FDT_PHANDLE_ITS	    2
-#define FDT_PHANDLE_APB_CLK 3
-#define FDT_PHANDLE_VIOMMU  4
+#define FDT_PHANDLE_GIC	       1
+#define FDT_PHANDLE_ITS	       2
+#define FDT_PHANDLE_APB_CLK    3
+#define FDT_PHANDLE_VIOMMU     4
+#define FDT_PHANDLE_MSI_WINDOW 5
+/* The host bridge child node of root-bus function devfn: base + devfn */
+#define FDT_PHANDLE_PCI_FN_BASE	  0x100
+#define FDT_PHANDLE_PCI_FN(devfn) (FDT_PHANDLE_PCI_FN_BASE + (devfn))
+
+/* Root-bus devfns: 5-bit device, 3-bit function. */
+#define FDT_PCI_DEVFN_MAX 256
+/* The MSI window is mapped by IOMMU pages: the smallest granule, 4 KiB. */
+#define FDT_MSI_WINDOW_ALIGN 0x1000ULL
 
 /* PCI address space codes of the "ranges" phys.hi cell (IEEE 1275 PCI) */
 #define FDT_PCI_SPACE_MEM32 0x02000000

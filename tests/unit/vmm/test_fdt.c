@@ -78,6 +78,15 @@ static bool compatible(int off, const char *c)
 	return fdt_node_check_compatible(blob, off, c) == 0;
 }
 
+static void n_subnodes_is(int parent, int want)
+{
+	int off, n = 0;
+
+	fdt_for_each_subnode (off, blob, parent)
+		n++;
+	cr_assert_eq(n, want);
+}
+
 static void build(const struct fdt_params *p)
 {
 	int r = fdt_build(p, blob, sizeof(blob));
@@ -85,6 +94,25 @@ static void build(const struct fdt_params *p)
 	cr_assert_gt(r, 0, "fdt_build: %d", r);
 	cr_assert_eq(fdt_check_header(blob), 0);
 	cr_assert_eq((int)fdt_totalsize(blob), r);
+}
+
+static void with_pci(struct fdt_params *p)
+{
+	p->pci_ecam_base = LAYOUT_PCI_ECAM_BASE;
+	p->pci_ecam_size = LAYOUT_PCI_ECAM_SIZE;
+	p->pci_mmio32_base = LAYOUT_PCI_MMIO32_BASE;
+	p->pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE;
+}
+
+static void with_msi_window(struct fdt_params *p, const uint8_t *devfn,
+			    unsigned int n)
+{
+	with_pci(p);
+	p->viommu = FDT_VIOMMU_SMMUV3;
+	p->pci_msi_window_devfn = devfn;
+	p->nr_pci_msi_window = n;
+	p->msi_window_base = LAYOUT_MSI_HOLE_BASE;
+	p->msi_window_size = LAYOUT_MSI_HOLE_SIZE;
 }
 
 Test(fdt, root_and_memory)
@@ -258,8 +286,11 @@ Test(fdt, chosen_carries_bootargs_initrd_and_seed)
 Test(fdt, nothing_in_the_msi_hole)
 {
 	struct fdt_params p = params(4);
+	const uint8_t devfn[1] = { 1 << 3 };
 	int off, len;
 
+	/* Its reserved-memory description is the one reg allowed there. */
+	with_msi_window(&p, devfn, 1);
 	build(&p);
 	/* DESIGN.md: 0x08000000-0x080fffff stays empty. */
 	for (off = fdt_next_node(blob, -1, NULL); off >= 0;
@@ -268,7 +299,9 @@ Test(fdt, nothing_in_the_msi_hole)
 		int parent = fdt_parent_offset(blob, off);
 
 		if (!reg || len < 16 ||
-		    (parent >= 0 && parent == node("/cpus")))
+		    (parent >= 0 && (parent == node("/cpus") ||
+				     parent == node("/reserved-memory") ||
+				     parent == node("/pcie@30000000"))))
 			continue;
 		for (int i = 0; i + 16 <= len; i += 16) {
 			uint64_t b = u64_at(reg, i / 8),
@@ -355,14 +388,6 @@ Test(fdt, pcie_host_bridge_and_virtio_mmio)
 	cr_assert_eq(u32_at(v, 1), 17);
 	v = prop(off, "reg", &len);
 	cr_assert_eq(u64_at(v, 1), 0x200);
-}
-
-static void with_pci(struct fdt_params *p)
-{
-	p->pci_ecam_base = LAYOUT_PCI_ECAM_BASE;
-	p->pci_ecam_size = LAYOUT_PCI_ECAM_SIZE;
-	p->pci_mmio32_base = LAYOUT_PCI_MMIO32_BASE;
-	p->pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE;
 }
 
 Test(fdt, virtio_iommu_on_pci_is_a_child_of_the_host_bridge)
@@ -482,4 +507,165 @@ Test(fdt, too_many_iommu_map_entries_is_an_error)
 	p.pci_iommu_map = map;
 	p.nr_pci_iommu_map = FDT_IOMMU_MAP_MAX + 1;
 	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL);
+}
+
+Test(fdt, msi_window_is_one_reserved_region_with_an_iova_per_function)
+{
+	struct fdt_params p = params(1);
+	const uint8_t devfn[2] = { 2 << 3, (3 << 3) | 1 };
+	const void *v;
+	int len, off;
+
+	with_msi_window(&p, devfn, 2);
+	build(&p);
+
+	/* of_reserved_mem wants the root's cells and a "ranges" */
+	off = node("/reserved-memory");
+	cr_assert_eq(u32_at(prop(off, "#address-cells", &len), 0), 2);
+	cr_assert_eq(u32_at(prop(off, "#size-cells", &len), 0), 2);
+	prop(off, "ranges", &len);
+	cr_assert_eq(len, 0, "ranges is empty: 1:1");
+	n_subnodes_is(off, 1);
+
+	off = node("/reserved-memory/msi-window@8000000");
+	cr_assert_eq(u32_at(prop(off, "phandle", &len), 0),
+		     FDT_PHANDLE_MSI_WINDOW);
+	cr_assert_null(fdt_getprop(blob, off, "no-map", &len),
+		       "not RAM: nothing to keep out of the linear map");
+	v = prop(off, "reg", &len);
+	cr_assert_eq(len, 16);
+	cr_assert_eq(u64_at(v, 0), LAYOUT_MSI_HOLE_BASE);
+	cr_assert_eq(u64_at(v, 1), LAYOUT_MSI_HOLE_SIZE);
+
+	/* <phandle phys.hi phys.mid phys.lo size.hi size.lo> per function,
+	 * the IOVA range equal to reg so that the region is a direct one. */
+	v = prop(off, "iommu-addresses", &len);
+	cr_assert_eq(len, 2 * 6 * 4);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(u32_at(v, 6 * i), FDT_PHANDLE_PCI_FN(devfn[i]));
+		cr_assert_eq(u32_at(v, 6 * i + 1), FDT_PCI_SPACE_MEM32);
+		cr_assert_eq(u32_at(v, 6 * i + 2), 0);
+		cr_assert_eq(u32_at(v, 6 * i + 3), LAYOUT_MSI_HOLE_BASE);
+		cr_assert_eq(u32_at(v, 6 * i + 4), 0);
+		cr_assert_eq(u32_at(v, 6 * i + 5), LAYOUT_MSI_HOLE_SIZE);
+	}
+}
+
+Test(fdt, msi_window_functions_are_host_bridge_children_by_devfn)
+{
+	struct fdt_params p = params(1);
+	const uint8_t devfn[2] = { 2 << 3, (3 << 3) | 1 };
+	const char *const path[2] = { "/pcie@30000000/function@2",
+				      "/pcie@30000000/function@3,1" };
+	const void *v;
+	int len, off;
+
+	with_msi_window(&p, devfn, 2);
+	build(&p);
+	for (int i = 0; i < 2; i++) {
+		off = node(path[i]);
+		v = prop(off, "reg", &len);
+		cr_assert_eq(len, 5 * 4, "the host bridge's 3 + 2 cells");
+		cr_assert_eq(u32_at(v, 0), (uint32_t)devfn[i] << 8,
+			     "phys.hi: bus 0, devfn");
+		for (int c = 1; c < 5; c++)
+			cr_assert_eq(u32_at(v, c), 0);
+		cr_assert_eq(u32_at(prop(off, "phandle", &len), 0),
+			     FDT_PHANDLE_PCI_FN(devfn[i]));
+		v = prop(off, "memory-region", &len);
+		cr_assert_eq(len, 4);
+		cr_assert_eq(u32_at(v, 0), FDT_PHANDLE_MSI_WINDOW);
+		cr_assert_eq(fdt_node_offset_by_phandle(
+				     blob, FDT_PHANDLE_PCI_FN(devfn[i])),
+			     off);
+	}
+	off = node("/pcie@30000000");
+	cr_assert_null(fdt_getprop(blob, off, "dma-ranges", &len),
+		       "no dma-ranges: the window's bus address is its IOVA");
+	cr_assert_eq(u32_at(prop(off, "#address-cells", &len), 0), 3);
+	cr_assert_eq(u32_at(prop(off, "#size-cells", &len), 0), 2);
+	cr_assert_eq(fdt_node_offset_by_phandle(blob, FDT_PHANDLE_MSI_WINDOW),
+		     node("/reserved-memory/msi-window@8000000"));
+}
+
+Test(fdt, msi_window_nodes_sit_beside_the_pci_virtio_iommu)
+{
+	struct fdt_params p = params(1);
+	const struct fdt_iommu_map map[1] = { { 0, 0, 8 } };
+	const uint8_t devfn[1] = { 2 << 3 };
+	int len, off;
+
+	with_msi_window(&p, devfn, 1);
+	p.viommu = FDT_VIOMMU_PCI;
+	p.viommu_devfn = 1 << 3;
+	p.pci_iommu_map = map;
+	p.nr_pci_iommu_map = 1;
+	build(&p);
+	off = node("/pcie@30000000/iommu@1,0");
+	cr_assert_eq(u32_at(prop(off, "phandle", &len), 0),
+		     FDT_PHANDLE_VIOMMU);
+	node("/pcie@30000000/function@2");
+
+	/* The virtio-iommu is not behind itself. */
+	p.viommu_devfn = 2 << 3;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL);
+}
+
+Test(fdt, no_msi_window_functions_no_reserved_memory)
+{
+	struct fdt_params p = params(1);
+
+	with_pci(&p);
+	p.viommu = FDT_VIOMMU_SMMUV3;
+	p.msi_window_base = LAYOUT_MSI_HOLE_BASE; /* ignored: no functions */
+	p.msi_window_size = LAYOUT_MSI_HOLE_SIZE;
+	build(&p);
+	cr_assert_lt(fdt_path_offset(blob, "/reserved-memory"), 0);
+	n_subnodes_is(node("/pcie@30000000"), 0);
+}
+
+Test(fdt, bad_msi_window_params_are_errors)
+{
+	struct fdt_params p = params(1);
+	const uint8_t devfn[2] = { 2 << 3, 2 << 3 };
+
+	with_msi_window(&p, devfn, 2);
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL,
+		     "a devfn twice");
+	with_msi_window(&p, devfn, 1);
+	p.msi_window_size = 0;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL, "empty");
+	p.msi_window_size = LAYOUT_MSI_HOLE_SIZE + 0x10;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL,
+		     "not page aligned");
+	p.msi_window_size = LAYOUT_MSI_HOLE_SIZE;
+	p.msi_window_base = ~0ULL & ~(FDT_MSI_WINDOW_ALIGN - 1);
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL, "wraps");
+	/* Linux would read the address cell 0x102 as devfn 2's phandle. */
+	p.msi_window_base = (uint64_t)FDT_PHANDLE_PCI_FN(2) << 32;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL,
+		     "a cell that reads as a function's phandle");
+	p.msi_window_base = LAYOUT_MSI_HOLE_BASE;
+	p.pci_ecam_size = 0;
+	cr_assert_eq(fdt_build(&p, blob, sizeof(blob)), -EINVAL,
+		     "functions but no host bridge");
+}
+
+Test(fdt, msi_window_above_4g_is_64bit_memory_space)
+{
+	struct fdt_params p = params(1);
+	const uint8_t devfn[1] = { 0 };
+	const void *v;
+	int len;
+
+	with_msi_window(&p, devfn, 1);
+	p.msi_window_base = 0x800000000ULL;
+	build(&p);
+	v = prop(node("/reserved-memory/msi-window@800000000"),
+		 "iommu-addresses", &len);
+	cr_assert_eq(u32_at(v, 0), FDT_PHANDLE_PCI_FN(0));
+	cr_assert_eq(u32_at(v, 1), FDT_PCI_SPACE_MEM64);
+	cr_assert_eq(u32_at(v, 2), 8);
+	cr_assert_eq(u32_at(v, 3), 0);
+	node("/pcie@30000000/function@0");
 }

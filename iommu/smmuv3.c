@@ -370,6 +370,35 @@ static int decode_cd(struct smmuv3 *s, const uint64_t cd[8],
 	return 0;
 }
 
+int smmuv3_check_ste(const struct smmuv3 *s, const uint64_t ste[2])
+{
+	unsigned int config = BITS(ste[0], 3, 1), strw = BITS(ste[1], 31, 30);
+
+	if (!(ste[0] & 1))
+		return EVT_C_BAD_STE;
+	if (config == STE_CFG_ABORT || config == STE_CFG_BYPASS)
+		return 0;
+	if (config != STE_CFG_S1)
+		return EVT_C_BAD_STE; /* reserved, or stage 2 (no S2P) */
+	if (strw == 1 || strw == 3 ||
+	    (strw == 2 && !(s->idr[0] & IDR0_HYP)))
+		return EVT_C_BAD_STE;
+	if (BITS(ste[0], 63, 59) > IDR1_SSIDSIZE(s->idr[1]))
+		return EVT_C_BAD_STE; /* S1CDMax beyond SSIDSIZE */
+	if ((ste[0] & STRTAB_ADDR) >> smmu_oas(s))
+		return EVT_C_BAD_STE; /* S1ContextPtr beyond the OAS */
+	return 0;
+}
+
+void smmuv3_signal_overflow(struct smmuv3 *s)
+{
+	s->stats.events_lost++;
+	if (!((s->evtq.prod ^ s->evtq.cons) & SMMU_Q_OVF)) {
+		s->evtq.prod ^= SMMU_Q_OVF;
+		evtq_irq(s);
+	}
+}
+
 /*
  * Decode the STE (and for stage 1 its CD) of @sid into @c. Returns 0 or
  * the event type to record; *fetch gets a fetch-fault address.
@@ -378,7 +407,7 @@ static int decode_config(struct smmuv3 *s, uint32_t sid,
 			 struct smmuv3_cfg *c, uint64_t *fetch)
 {
 	uint64_t ste[8], cd[8], ctx;
-	unsigned int config, strw;
+	unsigned int config;
 	int ev = fetch_ste(s, sid, ste, fetch);
 
 	if (ev)
@@ -392,17 +421,9 @@ static int decode_config(struct smmuv3 *s, uint32_t sid,
 		c->kind = config;
 		return 0;
 	}
-	if (config != STE_CFG_S1)
-		return EVT_C_BAD_STE; /* reserved, or stage 2 (no S2P) */
-	strw = BITS(ste[1], 31, 30);
-	if (strw == 1 || strw == 3 ||
-	    (strw == 2 && !(s->idr[0] & IDR0_HYP)))
+	if (smmuv3_check_ste(s, ste))
 		return EVT_C_BAD_STE;
-	if (BITS(ste[0], 63, 59) > IDR1_SSIDSIZE(s->idr[1]))
-		return EVT_C_BAD_STE; /* S1CDMax beyond SSIDSIZE */
 	ctx = ste[0] & STRTAB_ADDR;
-	if (ctx >> smmu_oas(s))
-		return EVT_C_BAD_STE;
 	if (read_dwords(s, ctx, cd, 8)) {
 		*fetch = ctx;
 		return EVT_F_CD_FETCH;
@@ -820,6 +841,11 @@ const struct host_ops *smmuv3_client_host(struct dma_space *as,
 
 /* --- commands ---------------------------------------------------------- */
 
+/*
+ * Tell the backend an owned stream's STE may have changed. A missing or
+ * unreadable STE blocks the stream; the event for it would be raised by
+ * a transaction, which nestbox does not see for assigned devices.
+ */
 static void backend_ste_changed(struct smmuv3 *s, uint32_t sid)
 {
 	const struct smmuv3_backend *b = s->backend;
@@ -833,13 +859,14 @@ static void backend_ste_changed(struct smmuv3 *s, uint32_t sid)
 		return;
 	}
 	ev = fetch_ste(s, sid, ste, &fetch);
-	if (!ev)
-		ev = b->ste_changed(b->opaque, sid, ste, false);
-	else
+	if (ev) {
 		b->ste_changed(b->opaque, sid, NULL, true);
+		return;
+	}
+	ev = b->ste_changed(b->opaque, sid, ste, false);
 	if (ev) {
 		cfg_log(s, sid, event_name(ev));
-		post_simple_event(s, ev, sid, 0, fetch);
+		post_simple_event(s, ev, sid, 0, 0);
 	}
 }
 
@@ -1295,6 +1322,13 @@ void smmuv3_destroy(struct smmuv3 *s)
 	s->clients = NULL;
 	s->nr_clients = 0;
 	pthread_mutex_destroy(&s->lock);
+}
+
+void smmuv3_set_idr(struct smmuv3 *s, const uint32_t idr[6])
+{
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->idr, idr, sizeof(s->idr));
+	pthread_mutex_unlock(&s->lock);
 }
 
 void smmuv3_set_backend(struct smmuv3 *s, const struct smmuv3_backend *b)

@@ -294,6 +294,15 @@ const struct host_ops *smmuv3_client_host(struct dma_space *as,
 /* Record an event (4 doublewords) on the guest's event queue. */
 void smmuv3_post_event(struct smmuv3 *s, const uint64_t ev[4]);
 
+/* 0, or EVT_C_BAD_STE when words 0-1 of an STE are not valid here. */
+int smmuv3_check_ste(const struct smmuv3 *s, const uint64_t ste[2]);
+
+/* Events were lost elsewhere (host vEVENTQ): flag an EVTQ overflow. */
+void smmuv3_signal_overflow(struct smmuv3 *s);
+
+/* Replace the ID registers (before the guest runs). */
+void smmuv3_set_idr(struct smmuv3 *s, const uint32_t idr[6]);
+
 /* One line of counters for the exit log. */
 void smmuv3_stats(struct smmuv3 *s, char *buf, size_t len);
 

@@ -537,10 +537,12 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
+	const struct host_ops *host = a->host; /* the caller's choice */
 	char node[PATH_MAX];
 	int r;
 
 	memset(a, 0, sizeof(*a));
+	a->host = host;
 	a->vm = vm;
 	a->msix_mmap_ro = msix_mmap_ro;
 	a->fd = a->intx_fd = a->intx_resample_fd = -1;
@@ -636,7 +638,8 @@ int vfio_assigned_open(struct vfio_assigned *a, struct vm *vm,
 		}
 	}
 	read_irqs(a);
-	r = vfio_pci_init(&a->model, &a->info, &model_ops, a, &vm->host,
+	r = vfio_pci_init(&a->model, &a->info, &model_ops, a,
+			  a->host ? a->host : &vm->host,
 			  a->name, err, errlen);
 	if (r)
 		return r;

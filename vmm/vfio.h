@@ -52,6 +52,11 @@ struct vfio_assigned {
 	 */
 	bool msix_mmap_ro;
 	bool msix_mappable[VFIO_PCI_NUM_REGIONS];
+	/*
+	 * Host operations of its MSI/MSI-X model; NULL: the VM's. Behind the
+	 * SMMUv3 its MSI addresses are IOVAs to translate first.
+	 */
+	const struct host_ops *host;
 };
 
 /*

@@ -208,6 +208,8 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 	void *fdt_buf = NULL;
 	uint64_t *mpidr;
 	struct fdt_params fp;
+	uint8_t msi_window_devfn[FDT_PCI_DEVFN_MAX];
+	unsigned int nr_msi_window = 0;
 	void *dst;
 	int r;
 
@@ -234,6 +236,19 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		mpidr[i] = vm->vcpus[i].mpidr;
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		memset(seed, 0, sizeof(seed));
+
+	/*
+	 * Nested assigned devices send their MSIs to the host's doorbell
+	 * window, through the guest's stage 1 first: the guest must map it
+	 * 1:1 (DESIGN.md). Not the emulated devices: nestbox delivers theirs,
+	 * and Linux refuses VFIO for a device with a direct region.
+	 */
+	for (unsigned int i = 0; vm->smmu_nest && i < vm->nr_placed; i++) {
+		const struct vm_placement *pl = &vm->placed[i];
+
+		if (pl->assigned && pl->iommu && !pl->pdev->bridge)
+			msi_window_devfn[nr_msi_window++] = pl->pdev->devfn;
+	}
 
 	fp = (struct fdt_params){
 		.ram_base = vm->mem.base,
@@ -275,6 +290,10 @@ static int load_and_describe(struct vm *vm, struct boot_files *bf, char *err,
 		.viommu_mmio = vm->viommu_at ? vm->viommu_at->mmio : 0,
 		.pci_iommu_map = vm->iommu_map,
 		.nr_pci_iommu_map = vm->nr_iommu_map,
+		.pci_msi_window_devfn = msi_window_devfn,
+		.nr_pci_msi_window = nr_msi_window,
+		.msi_window_base = LAYOUT_MSI_HOLE_BASE,
+		.msi_window_size = LAYOUT_MSI_HOLE_SIZE,
 		.bootargs = cfg->cmdline,
 		.initrd_start = bf->initrd_size ? bl->initrd_gpa : 0,
 		.initrd_end =
@@ -795,6 +814,75 @@ static int create_viommu(struct vm *vm, char *err, size_t errlen)
 	return r;
 }
 
+static int nest_attach(void *opaque, uint32_t pt)
+{
+	return vfio_assigned_attach_pt(opaque, pt);
+}
+
+/*
+ * Assigned devices behind the SMMUv3: the guest's stage 1 runs in the host
+ * SMMU (iommu/smmu_nest.c). The guest-visible ID registers are the fixed
+ * model's restricted to what the host can run, decided here, before the
+ * guest first reads them.
+ */
+static int wire_smmu_nested(struct vm *vm, char *err, size_t errlen)
+{
+	struct iommufd_smmuv3_info host;
+	uint32_t idr[6], iidr, aidr;
+	int r;
+
+	for (unsigned int i = 0; i < vm->nr_placed; i++) {
+		struct vm_placement *pl = &vm->placed[i];
+		struct vfio_assigned *a = pl->assigned;
+		struct smmu_nest_dev d;
+
+		if (!a || !pl->iommu)
+			continue;
+		if (pl->pdev->bridge) {
+			snprintf(err, errlen,
+				 "--vfio %s: behind --iommu smmuv3 an assigned device sits on the root bus (its StreamID is fixed before the guest numbers buses)",
+				 a->name);
+			return -EINVAL;
+		}
+		d = (struct smmu_nest_dev){
+			.dev_id = a->devid,
+			.vsid = pci_own_rid(pl->pdev),
+			.attach = nest_attach,
+			.opaque = a,
+			.name = a->name,
+		};
+		if (vm->smmu_nest) {
+			r = smmu_nest_add(vm->smmu_nest, &d, err, errlen);
+			if (r)
+				return r;
+			continue;
+		}
+		r = smmu_nest_probe(&vm->iommufd, a->devid, a->name, &host, err,
+				    errlen);
+		if (r)
+			return r;
+		smmuv3_model_idr(idr, &iidr, &aidr);
+		if (vm->cfg->smmu_wired)
+			idr[0] &= ~IDR0_MSI;
+		smmu_nest_guest_idr(&host, idr);
+		smmuv3_set_idr(vm->smmu, idr);
+		pr_info("SMMUv3: ID registers restricted to the host SMMU's: IDR0 0x%x IDR1 0x%x IDR3 0x%x IDR5 0x%x (host: 0x%x 0x%x 0x%x 0x%x)",
+			idr[0], idr[1], idr[3], idr[5], host.idr[0], host.idr[1],
+			host.idr[3], host.idr[5]);
+		vm->smmu_nest = calloc(1, sizeof(*vm->smmu_nest));
+		if (!vm->smmu_nest)
+			return -ENOMEM;
+		r = smmu_nest_init(vm->smmu_nest, &vm->iommufd, vm->smmu,
+				   vm->ioas, &host, &d, err, errlen);
+		if (r)
+			return r;
+		smmuv3_set_backend(vm->smmu, &vm->smmu_nest->backend);
+		pr_info("%s: nested: the guest's stage 1 runs in the host SMMU (vIOMMU %u, StreamID 0x%x)",
+			a->name, vm->smmu_nest->viommu_id, d.vsid);
+	}
+	return 0;
+}
+
 /*
  * The emulated SMMUv3 of the fixed model (no assigned devices behind it):
  * registers on the MMIO bus, its interrupts as MSIs through the ITS or,
@@ -1026,12 +1114,6 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 		}
 		if (!pl->iommu)
 			continue;
-		if (pl->assigned && vm->smmu) {
-			snprintf(err, errlen,
-				 "--vfio %s: assigned devices behind --iommu smmuv3 need host SMMU nesting, which nestbox does not do yet: add iommu=off",
-				 pl->assigned->name);
-			return -EOPNOTSUPP;
-		}
 		if (pl->assigned) {
 			any_pci = true;
 			continue; /* the host IOMMU translates for it */
@@ -1072,7 +1154,8 @@ static int wire_viommu(struct vm *vm, char *err, size_t errlen)
 		pr_info("%s is behind the %s", pl->vdev->label,
 			vm->smmu ? "SMMUv3" : "virtio-iommu");
 	}
-	r = vm->viommu ? wire_viommu_assigned(vm, err, errlen) : 0;
+	r = vm->viommu ? wire_viommu_assigned(vm, err, errlen)
+		       : wire_smmu_nested(vm, err, errlen);
 	if (r)
 		return r;
 	if (!any_pci)
@@ -1171,6 +1254,18 @@ static int create_vfio(struct vm *vm, const char *spec, char *err,
 		return -ENOMEM;
 	}
 	vm->vfio[vm->nr_vfio++] = a;
+	if (vm->smmu && iommu != 0) {
+		struct dma_space dma;
+
+		/* Its MSI addresses are IOVAs in the guest's stage 1. */
+		r = smmuv3_client_dma(vm->smmu, pci_endpoint_id,
+				      &a->model.pdev, 0, &dma);
+		if (r) {
+			free(dev);
+			return r;
+		}
+		a->host = smmuv3_client_host(&dma, &vm->host);
+	}
 	r = vfio_assigned_open(a, vm, dev, msix_ro, err, errlen);
 	free(dev);
 	if (r)
@@ -1458,6 +1553,24 @@ static void vlpi_check_cb(struct evloop_source *src, int res)
 	}
 }
 
+static void veventq_cb(struct evloop_source *src, int res)
+{
+	struct vm *vm = src->opaque;
+
+	(void)res;
+	smmu_nest_read_events(vm->smmu_nest);
+}
+
+/* Host events of nested assigned devices, read on the event loop. */
+static int start_veventq(struct vm *vm)
+{
+	if (!vm->smmu_nest || vm->smmu_nest->veventq_fd < 0)
+		return 0;
+	return evloop_add(&vm->loop, &vm->veventq_src,
+			  vm->smmu_nest->veventq_fd, POLLIN, true, veventq_cb,
+			  vm);
+}
+
 static int start_vlpi_check(struct vm *vm)
 {
 	struct itimerspec its = {
@@ -1498,6 +1611,21 @@ static void vm_teardown(struct vm *vm)
 		viommu_ioas_destroy(vm->viommu_ioas);
 		free(vm->viommu_ioas);
 	}
+	if (vm->smmu_nest) {
+		const struct smmu_nest_stats *st = &vm->smmu_nest->stats;
+
+		if (vm->smmu)
+			smmuv3_set_backend(vm->smmu, NULL);
+		pr_info("smmuv3 nesting: %llu STE changes, %llu attaches, %llu nested HWPTs allocated; %llu commands in %llu HWPT_INVALIDATE ioctls (%llu failed); host events %llu, lost %llu",
+			(unsigned long long)st->ste_changes,
+			(unsigned long long)st->attaches,
+			(unsigned long long)st->hwpt_allocs,
+			(unsigned long long)st->commands,
+			(unsigned long long)st->invalidate_ioctls,
+			(unsigned long long)st->invalidate_errors,
+			(unsigned long long)st->host_events,
+			(unsigned long long)st->host_events_lost);
+	}
 	/* Assigned devices: reset them while their memory slots still exist. */
 	for (unsigned int i = 0; i < vm->nr_vfio; i++) {
 		vfio_assigned_close(vm->vfio[i]);
@@ -1525,6 +1653,10 @@ static void vm_teardown(struct vm *vm)
 	}
 	for (unsigned int i = 0; i < vm->nr_vdevs; i++)
 		vm->vdev_free[i](vm->vdev_obj[i]);
+	if (vm->smmu_nest) {
+		smmu_nest_destroy(vm->smmu_nest); /* after the loop: its fd */
+		free(vm->smmu_nest);
+	}
 	if (vm->smmu) {
 		char line[512];
 
@@ -1598,6 +1730,8 @@ int vm_run(const struct vm_config *cfg)
 		r = setup_signals(vm, &shutdown_set);
 	if (!r)
 		r = start_vlpi_check(vm);
+	if (!r)
+		r = start_veventq(vm);
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "set-up failed: %s",

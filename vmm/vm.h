@@ -19,6 +19,7 @@
 #include "../irq/vgic_debug.h"
 #include "../iommu/iommufd.h"
 #include "../iommu/viommu_ioas.h"
+#include "../iommu/smmu_nest.h"
 #include "../iommu/smmuv3.h"
 #include "../iommu/virtio_iommu.h"
 #include "fdt.h"
@@ -89,6 +90,8 @@ struct vm {
 	struct viommu_ioas *viommu_ioas; /* its domains of assigned devices */
 	struct vm_placement *viommu_at;
 	struct smmuv3 *smmu;	     /* --iommu smmuv3 */
+	struct smmu_nest *smmu_nest; /* its assigned devices (host nesting) */
+	struct evloop_source veventq_src;
 	struct fdt_iommu_map iommu_map[FDT_IOMMU_MAP_MAX];
 	unsigned int nr_iommu_map;
 

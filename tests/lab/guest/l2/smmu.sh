@@ -10,6 +10,7 @@ for g in /sys/kernel/iommu_groups/*; do
 	[ -d "$g" ] || continue
 	echo "NBL2: iommu group $(basename "$g") type=$(cat "$g/type")" \
 		"devices=$(ls "$g/devices" | tr '\n' ' ')"
+	echo "NBL2: iommu group $(basename "$g") resv: $(tr '\n' ';' <"$g/reserved_regions")"
 done
 n=$(ls /sys/kernel/iommu_groups | wc -l)
 echo "NBL2: iommu groups=$n"

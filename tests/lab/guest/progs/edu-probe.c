@@ -7,10 +7,17 @@
  * the edu sits in the emulated host and is assigned to L2 by nestbox, so
  * this proves BAR 0 is mapped into L2 and reaches the real device.
  *
- * usage: edu-probe [BDF]   (default: the first 1234:11e8 function)
+ * With --dma-fault IOVA it then turns bus mastering on and starts one DMA
+ * from IOVA into the device: with no kernel driver nothing is mapped there
+ * in the function's IOMMU domain, so the IOMMU must fault it (the caller
+ * looks for the fault in the kernel log).
+ *
+ * usage: edu-probe [--dma-fault IOVA] [BDF]
+ *        (default: the first 1234:11e8 function)
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +31,12 @@
 #define EDU_FACTORIAL 0x08
 #define EDU_STATUS    0x20
 #define EDU_STATUS_COMPUTING 0x1
+#define EDU_DMA_SRC   0x80
+#define EDU_DMA_DST   0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD   0x98
+#define EDU_DMA_START 0x1
+#define EDU_BUFFER    0x40000 /* the device's own 4 KiB buffer */
 
 static int read_hex(const char *dir, const char *file, unsigned int *v)
 {
@@ -77,13 +90,60 @@ static void wr(volatile uint8_t *b, unsigned int off, uint32_t v)
 	*(volatile uint32_t *)(b + off) = v;
 }
 
+/* Command register: memory decoding and bus mastering on. */
+static int enable_master(const char *bdf)
+{
+	char path[512];
+	uint16_t cmd;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || pread(fd, &cmd, 2, 4) != 2)
+		return -1;
+	cmd |= 0x6;
+	if (pwrite(fd, &cmd, 2, 4) != 2)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int dma_fault(volatile uint8_t *bar, const char *bdf, uint64_t iova)
+{
+	int i;
+
+	if (enable_master(bdf)) {
+		printf("edu-probe: FAIL cannot enable bus mastering\n");
+		return 1;
+	}
+	*(volatile uint64_t *)(bar + EDU_DMA_SRC) = iova;
+	*(volatile uint64_t *)(bar + EDU_DMA_DST) = EDU_BUFFER;
+	*(volatile uint64_t *)(bar + EDU_DMA_COUNT) = 64;
+	*(volatile uint64_t *)(bar + EDU_DMA_CMD) = EDU_DMA_START;
+	for (i = 0; i < 5000 && (rd(bar, EDU_DMA_CMD) & EDU_DMA_START); i++)
+		usleep(1000);
+	printf("edu-probe: dma from unmapped IOVA 0x%llx issued (%s)\n",
+	       (unsigned long long)iova,
+	       rd(bar, EDU_DMA_CMD) & EDU_DMA_START ? "still running"
+						    : "finished");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char bdf[256], path[512];
 	volatile uint8_t *bar;
+	uint64_t fault_iova = 0;
+	bool fault = false;
 	uint32_t id, v;
 	int fd, i;
 
+	if (argc > 2 && !strcmp(argv[1], "--dma-fault")) {
+		fault = true;
+		fault_iova = strtoull(argv[2], NULL, 0);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc > 1)
 		snprintf(bdf, sizeof(bdf), "%s", argv[1]);
 	else if (find_edu(bdf, sizeof(bdf))) {
@@ -137,6 +197,8 @@ int main(int argc, char **argv)
 		printf("edu-probe: FAIL factorial\n");
 		return 1;
 	}
+	if (fault && dma_fault(bar, bdf, fault_iova))
+		return 1;
 	printf("edu-probe: ok\n");
 	return 0;
 }

@@ -841,7 +841,7 @@ static int wire_smmu_nested(struct vm *vm, char *err, size_t errlen)
 		if (pl->pdev->bridge) {
 			snprintf(err, errlen,
 				 "--vfio %s: behind --iommu smmuv3 an assigned device sits on the root bus (its StreamID is fixed before the guest numbers buses)",
-				 a->name);
+				 a->bdf);
 			return -EINVAL;
 		}
 		d = (struct smmu_nest_dev){

@@ -99,7 +99,7 @@ dd if=/dev/zero of=/tmp/bad.img bs=4096 count=16 2>/dev/null
 run_vmm iommuon run --kernel "$K" --disk /tmp/bad.img,iommu=on
 expect_rc iommuon 1
 expect_one_line iommuon
-expect_err iommuon "iommu=on needs --iommu virtio"
+expect_err iommuon "iommu=on needs --iommu"
 
 run_vmm iommusplit run --kernel "$K" --iommu virtio \
 	--disk /tmp/bad.img,bus=bridge --rng=bridge,iommu=off

@@ -224,10 +224,21 @@ Test(cli, iommu_option)
 	cr_assert_eq(cfg.iommu_transport, TRANSPORT_MMIO);
 	cr_assert_not(cfg.iommu_bypass);
 
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k", "--iommu",
+			   "smmuv3"),
+		     CLI_RUN);
+	cr_assert_eq(cfg.iommu, IOMMU_SMMUV3);
+	cr_assert_not(cfg.smmu_wired, "MSIs by default");
+	cr_assert_eq(parse(&cfg, err, 5, "run", "--kernel", "k", "--iommu",
+			   "smmuv3,irq=wired"),
+		     CLI_RUN);
+	cr_assert(cfg.smmu_wired);
+
 	static const char *const bad[] = {
-		"smmuv3",	     "virtio,transport=bridge", "virtio,bypass",
+		"smmu",		     "virtio,transport=bridge", "virtio,bypass",
 		"virtio,bypass=yes", "virtio,,",		"",
-		"virtio,bogus=1",
+		"virtio,bogus=1",    "smmuv3,bypass=on",	"smmuv3,irq=",
+		"smmuv3,transport=mmio", "virtio,irq=wired",	"smmuv3,",
 	};
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';

@@ -92,6 +92,16 @@ static bool owns(void *opaque, uint32_t sid)
 	return find_dev(opaque, sid) != NULL;
 }
 
+static unsigned int sids(void *opaque, uint32_t *out, unsigned int max)
+{
+	struct smmu_nest *n = opaque;
+	unsigned int i;
+
+	for (i = 0; i < n->nr_devs && i < max; i++)
+		out[i] = n->devs[i].vsid;
+	return i;
+}
+
 static void attach(struct smmu_nest *n, struct smmu_nest_dev *d,
 		   uint32_t hwpt)
 {
@@ -415,6 +425,7 @@ int smmu_nest_init(struct smmu_nest *n, struct iommufd *ifd,
 	}
 	n->backend = (struct smmuv3_backend){
 		.owns = owns,
+		.sids = sids,
 		.ste_changed = ste_changed,
 		.invalidate = invalidate,
 		.sync = flush,

@@ -874,13 +874,17 @@ static void backend_ste_changed(struct smmuv3 *s, uint32_t sid)
 static void backend_all_changed(struct smmuv3 *s, uint32_t sid,
 				uint32_t mask)
 {
+	uint32_t sids[SMMUV3_BACKEND_MAX_SIDS];
+	unsigned int n;
+
 	if (!s->backend)
 		return;
-	/* The backend's streams are few; it is asked about each. */
-	for (uint64_t id = 0; id < (1ull << IDR1_SIDSIZE(s->idr[1])); id++)
-		if ((id & ~(uint64_t)mask) == (sid & ~(uint64_t)mask) &&
-		    s->backend->owns(s->backend->opaque, id))
-			backend_ste_changed(s, id);
+	/* Its few streams, not the whole StreamID space: CFGI_ALL is cheap. */
+	n = s->backend->sids(s->backend->opaque, sids,
+			     SMMUV3_BACKEND_MAX_SIDS);
+	for (unsigned int i = 0; i < n; i++)
+		if ((sids[i] & ~mask) == (sid & ~mask))
+			backend_ste_changed(s, sids[i]);
 }
 
 static void backend_invalidate(struct smmuv3 *s, const uint64_t cmd[2])
@@ -897,8 +901,15 @@ static int cmd_sync(struct smmuv3 *s, const uint64_t cmd[2])
 	if (s->backend && s->backend->sync)
 		s->backend->sync(s->backend->opaque);
 	if (cs == 1 && msi_capable(s) && (cmd[1] & MSI_ADDR)) {
-		if (!send_msi(s, cmd[1], BITS(cmd[0], 63, 32)))
+		if (!send_msi(s, cmd[1], BITS(cmd[0], 63, 32))) {
+			if (!s->logged_msi_abort) {
+				s->logged_msi_abort = true;
+				pr_warn("smmuv3: CMD_SYNC MSI to 0x%" PRIx64
+					" is neither guest RAM nor the ITS doorbell: GERROR.MSI_CMDQ_ABT_ERR (logged once)",
+					(uint64_t)(cmd[1] & MSI_ADDR));
+			}
 			raise_gerror(s, GERROR_MSI_CMDQ_ABT_ERR);
+		}
 	}
 	return CMDQ_CERROR_NONE;
 }
@@ -1014,15 +1025,15 @@ static void cmdq_error(struct smmuv3 *s, int err, const uint64_t *cmd)
 {
 	s->stats.cmd_errors++;
 	s->cmdq.cons = (s->cmdq.cons & ~(0x7fu << 24)) | (uint32_t)err << 24;
-	if (!s->logged_cmd_error) {
+	if (cmd && !s->logged_cmd_error) {
 		s->logged_cmd_error = true;
-		if (cmd)
-			pr_warn("smmuv3: illegal command 0x%02x (%016" PRIx64
-				" %016" PRIx64
-				"): GERROR.CMDQ_ERR; further errors are counted",
-				(unsigned int)(cmd[0] & 0xff), cmd[0], cmd[1]);
-		else
-			pr_warn("smmuv3: the command queue is not in guest RAM: GERROR.CMDQ_ERR; further errors are counted");
+		pr_warn("smmuv3: illegal command 0x%02x (%016" PRIx64
+			" %016" PRIx64
+			"): GERROR.CMDQ_ERR; further illegal commands are counted",
+			(unsigned int)(cmd[0] & 0xff), cmd[0], cmd[1]);
+	} else if (!cmd && !s->logged_cmdq_abort) {
+		s->logged_cmdq_abort = true;
+		pr_warn("smmuv3: the command queue is not in guest RAM: GERROR.CMDQ_ERR (CERROR_ABT); further aborts are counted");
 	}
 	raise_gerror(s, GERROR_CMDQ_ERR);
 }

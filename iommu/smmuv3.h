@@ -177,8 +177,12 @@
  * lock held. @owns tells whether a StreamID belongs to the backend; its
  * translations never come through smmuv3_client_dma().
  */
+#define SMMUV3_BACKEND_MAX_SIDS 64
+
 struct smmuv3_backend {
 	bool (*owns)(void *opaque, uint32_t sid);
+	/* The StreamIDs it owns, at most @max of them, into @out: how many. */
+	unsigned int (*sids)(void *opaque, uint32_t *out, unsigned int max);
 	/*
 	 * The STE of @sid may have changed (CFGI_STE*, SMMUEN or GBPA
 	 * change): @ste is the guest's current entry (8 doublewords) when
@@ -261,7 +265,8 @@ struct smmuv3 {
 	struct smmuv3_client **clients;
 	unsigned int nr_clients;
 	struct smmuv3_stats stats;
-	bool logged_cmd_error, logged_cfg_error, logged_evtq_error;
+	bool logged_cmd_error, logged_cmdq_abort, logged_msi_abort;
+	bool logged_cfg_error, logged_evtq_error;
 	bool probing; /* translating ahead: post no events */
 };
 

@@ -39,7 +39,8 @@ once() { # pattern what
 	ok "hostile: $2 logged once"
 }
 once "smmuv3: illegal command 0x7f" "the illegal command"
-once "smmuv3: \(illegal command\|the command queue\)" "a command queue error"
+once "smmuv3: the command queue is not in guest RAM" "the command queue abort"
+once "smmuv3: CMD_SYNC MSI to 0x8000000 is neither guest RAM nor the ITS doorbell" "the CMD_SYNC MSI abort"
 once "smmuv3: StreamID 0x[0-9a-f]*: malformed STE (C_BAD_STE)" "the first configuration error"
 once "smmuv3: StreamID" "a configuration error"
 once "smmuv3: the event queue at 0x8000000 is not guest RAM" "the event queue abort"

@@ -114,3 +114,50 @@ bind_vfio() {
 	[ -e "/sys/bus/pci/devices/$1/vfio-dev" ] || fail "$1: not on vfio-pci"
 	ok "$1 bound to vfio-pci (group $(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"))"
 }
+
+# net_vmm NAME UP_MD5 SECONDS [nestbox run args...]: run nestbox in a
+# private network namespace of L1 whose tap nbtap0 it creates (link-local
+# 169.254.77.0/24 only), with L1's side serving /tmp/www over HTTP on
+# 169.254.77.1:8080 and taking an upload on port 5000; /tmp/www/ack is
+# published once the upload's md5 is UP_MD5. Output and status as for
+# run_vmm (/tmp/NAME.out, /tmp/NAME.err, $RC).
+net_vmm() {
+	_n=$1 _up=$2 _t=$3
+	shift 3
+	rm -f /tmp/www/ack /tmp/up.recv
+	unshare -n sh -c '
+		n=$1 up=$2 t=$3
+		shift 3
+		ip link set lo up
+		timeout -s KILL "$t" /bin/nestbox run "$@" \
+			</dev/null >"/tmp/$n.raw" 2>"/tmp/$n.err" &
+		pid=$!
+		i=0
+		# sysfs shows the old namespace; ask the kernel directly.
+		while ! ip link show nbtap0 >/dev/null 2>&1 && [ $i -lt 300 ]; do
+			sleep 0.1; i=$((i + 1)); done
+		ip addr add 169.254.77.1/24 dev nbtap0
+		ip link set nbtap0 up
+		httpd -p 169.254.77.1:8080 -h /tmp/www
+		: >/tmp/up.recv
+		# A background job'"'"'s stdin is /dev/null; at its EOF busybox nc
+		# would close the connection, so feed it a pipe that stays open.
+		sleep 600 | nc -l -p 5000 >/tmp/up.recv &
+		i=0
+		while [ $i -lt $((t * 5)) ] && kill -0 $pid 2>/dev/null; do
+			if [ "$(md5sum </tmp/up.recv | cut -d" " -f1)" = "$up" ]; then
+				echo "$up" >/tmp/www/ack
+				break
+			fi
+			sleep 0.2; i=$((i + 1))
+		done
+		wait $pid
+		echo $? >"/tmp/$n.rc"
+		echo "L1 received $(wc -c </tmp/up.recv) bytes, md5 $(md5sum </tmp/up.recv)"
+		killall httpd nc sleep 2>/dev/null
+	' sh "$_n" "$_up" "$_t" "$@"
+	tr -d '\r' <"/tmp/$_n.raw" >"/tmp/$_n.out"
+	RC=$(cat "/tmp/$_n.rc")
+	echo "--- $_n: exit status $RC; stderr:"
+	cat "/tmp/$_n.err"
+}

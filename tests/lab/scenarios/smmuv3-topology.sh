@@ -38,40 +38,11 @@ mkdir -p /tmp/www
 yes nestbox-net-pattern-down | head -c 4194304 >/tmp/www/data
 down=$(md5sum </tmp/www/data | cut -d' ' -f1)
 up=$(yes nestbox-net-pattern-up | head -c 4194304 | md5sum | cut -d' ' -f1)
-rm -f /tmp/www/ack /tmp/up.recv
-unshare -n sh -c "
-	ip link set lo up
-	timeout -s KILL 400 /bin/nestbox run -v --kernel $L2_LAB_KERNEL \
-		--initrd $L2_LAB_INITRD --memory 256M --iommu smmuv3 \
-		--net tap=nbtap0 --rng \
-		--cmdline 'console=ttyAMA0 quiet iommu.passthrough=0 iommu.strict=1 nbl2.run=smmu,viommu-groups,net,rng nbl2.action=poweroff' \
-		</dev/null >/tmp/net.raw 2>/tmp/net.err &
-	pid=\$!
-	i=0
-	while ! ip link show nbtap0 >/dev/null 2>&1 && [ \$i -lt 300 ]; do
-		sleep 0.1; i=\$((i + 1)); done
-	ip addr add 169.254.77.1/24 dev nbtap0
-	ip link set nbtap0 up
-	httpd -p 169.254.77.1:8080 -h /tmp/www
-	: >/tmp/up.recv
-	sleep 600 | nc -l -p 5000 >/tmp/up.recv &
-	i=0
-	while [ \$i -lt 1800 ] && kill -0 \$pid 2>/dev/null; do
-		if [ \"\$(md5sum </tmp/up.recv | cut -d' ' -f1)\" = $up ]; then
-			echo $up >/tmp/www/ack
-			break
-		fi
-		sleep 0.2; i=\$((i + 1))
-	done
-	wait \$pid
-	echo \$? >/tmp/net.rc
-	echo \"L1 received \$(wc -c </tmp/up.recv) bytes, md5 \$(md5sum </tmp/up.recv)\"
-	killall httpd nc sleep 2>/dev/null
-"
-tr -d '\r' </tmp/net.raw >/tmp/net.out
-RC=$(cat /tmp/net.rc)
+net_vmm net "$up" 400 -v --kernel "$L2_LAB_KERNEL" \
+	--initrd "$L2_LAB_INITRD" --memory 256M --iommu smmuv3 \
+	--net tap=nbtap0 --rng \
+	--cmdline "console=ttyAMA0 quiet iommu.passthrough=0 iommu.strict=1 nbl2.run=smmu,viommu-groups,net,rng nbl2.action=poweroff"
 grep NBL2 /tmp/net.out
-cat /tmp/net.err
 expect_rc net 0
 expect_out net "NBL2: run smmu rc=0"
 expect_out net "NBL2: iommu group .* type=DMA devices=0000:00:0"

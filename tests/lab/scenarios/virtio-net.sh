@@ -20,44 +20,10 @@ for t in pci bridge mmio viommu viommu-lazy; do
 		kargs="iommu.passthrough=0 iommu.strict=1"
 		[ $t = viommu-lazy ] && kargs="iommu.passthrough=0 iommu.strict=0"
 	esac
-	rm -f /tmp/www/ack /tmp/up.recv
-	unshare -n sh -c "
-		ip link set lo up
-		timeout -s KILL 300 /bin/nestbox run -v --kernel $L2_LAB_KERNEL \
-			--initrd $L2_LAB_INITRD --memory 256M \
-			--net $spec $extra \
-			--cmdline 'console=ttyAMA0 quiet $kargs nbl2.run=net nbl2.action=poweroff' \
-			</dev/null >/tmp/net-$t.raw 2>/tmp/net-$t.err &
-		pid=\$!
-		i=0
-		# sysfs shows the old namespace; ask the kernel directly.
-		while ! ip link show nbtap0 >/dev/null 2>&1 && [ \$i -lt 300 ]; do
-			sleep 0.1; i=\$((i + 1)); done
-		ip addr add 169.254.77.1/24 dev nbtap0
-		ip link set nbtap0 up
-		httpd -p 169.254.77.1:8080 -h /tmp/www
-		: >/tmp/up.recv
-		# A background job's stdin is /dev/null; at its EOF busybox nc would
-		# close the connection, so feed it a pipe that stays open.
-		sleep 600 | nc -l -p 5000 >/tmp/up.recv &
-		# Acknowledge the upload once it is complete and correct.
-		i=0
-		while [ \$i -lt 1200 ] && kill -0 \$pid 2>/dev/null; do
-			if [ \"\$(md5sum </tmp/up.recv | cut -d' ' -f1)\" = $up ]; then
-				echo $up >/tmp/www/ack
-				break
-			fi
-			sleep 0.2; i=\$((i + 1))
-		done
-		wait \$pid
-		echo \$? >/tmp/net-$t.rc
-		echo \"L1 received \$(wc -c </tmp/up.recv) bytes, md5 \$(md5sum </tmp/up.recv)\"
-		killall httpd nc sleep 2>/dev/null
-	"
-	tr -d '\r' </tmp/net-$t.raw >/tmp/net-$t.out
-	RC=$(cat /tmp/net-$t.rc)
+	net_vmm "net-$t" "$up" 300 -v --kernel "$L2_LAB_KERNEL" \
+		--initrd "$L2_LAB_INITRD" --memory 256M --net "$spec" $extra \
+		--cmdline "console=ttyAMA0 quiet $kargs nbl2.run=net nbl2.action=poweroff"
 	grep NBL2 /tmp/net-$t.out
-	cat /tmp/net-$t.err
 	expect_rc net-$t 0
 	expect_out net-$t "NBL2: net ping ok"
 	expect_out net-$t "NBL2: net rx sum=$down"

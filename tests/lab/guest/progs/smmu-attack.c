@@ -103,22 +103,8 @@
 #define EVT_F_CD_FETCH	   0x09
 #define EVT_C_BAD_CD	   0x0a
 
-/* virtio 1.2, 4.1.4.3: common configuration in BAR 4 (nestbox's layout) */
-#define VBAR_SIZE	0x8000
-#define C_GFSELECT	0x08
-#define C_GF		0x0c
-#define C_STATUS	0x14
-#define C_Q_SELECT	0x16
-#define C_Q_SIZE	0x18
-#define C_Q_ENABLE	0x1c
-#define C_Q_DESC	0x20
-#define C_Q_AVAIL	0x28
-#define C_Q_USED	0x30
-#define S_ACK		1
-#define S_DRIVER	2
-#define S_DRIVER_OK	4
-#define S_FEATURES_OK	8
-#define S_NEEDS_RESET	64
+#include "virtio-pci-regs.h"
+
 #define QSIZE		16
 /* VIRTIO_F_VERSION_1 (32) and VIRTIO_F_ACCESS_PLATFORM (33), high word */
 #define F_HIGH_WANT	3

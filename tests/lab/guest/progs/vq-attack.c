@@ -18,28 +18,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define BAR_SIZE 0x8000
-/* virtio 1.2, 4.1.4.3: common configuration */
-#define C_GFSELECT 0x08
-#define C_GF 0x0c
-#define C_STATUS 0x14
-#define C_Q_SELECT 0x16
-#define C_Q_SIZE 0x18
-#define C_Q_ENABLE 0x1c
-#define C_Q_DESC 0x20
-#define C_Q_AVAIL 0x28
-#define C_Q_USED 0x30
-#define NOTIFY 0x3000
+#include "virtio-pci-regs.h"
 
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 64
-
+#define BAR_SIZE VBAR_SIZE
+#define NOTIFY VBAR_NOTIFY
 #define QSIZE 16
-#define F_NEXT 1
-#define F_WRITE 2
 
 static volatile uint8_t *bar;
 

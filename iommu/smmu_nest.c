@@ -260,8 +260,10 @@ static void flush(void *opaque)
 	r = iommufd_viommu_invalidate_smmuv3(n->ifd, n->viommu_id,
 					     (const uint64_t(*)[2])n->batch,
 					     n->nr_batch, &done);
-	n->stats.invalidate_ioctls += (n->nr_batch + IOMMUFD_INVALIDATE_BATCH -
-				       1) / IOMMUFD_INVALIDATE_BATCH;
+	/* The ioctls made: those done, plus the one that failed. */
+	n->stats.invalidate_ioctls += (done + IOMMUFD_INVALIDATE_BATCH - 1) /
+					      IOMMUFD_INVALIDATE_BATCH +
+				      (r && done % IOMMUFD_INVALIDATE_BATCH == 0);
 	if (r) {
 		n->stats.invalidate_errors++;
 		if (!n->logged_invalidate_error) {

@@ -55,3 +55,17 @@ ok "nesting: $3 nested HWPTs, $4 invalidation commands in $5 ioctls, $7 host eve
 # nestbox walked nothing for DMA: the hardware did (the MSI routes are
 # the only translations it made).
 expect_err nest "smmuv3: .*walks=[0-9]\{1,2\} "
+
+# Emulated and nested devices behind one vSMMU: the rng's DMA is walked by
+# nestbox, the edu's by L1's SMMU, and the edu's fault still arrives.
+run_vmm mixed run -v --kernel "$L2_LAB_KERNEL" --initrd "$L2_LAB_INITRD" \
+	--memory 256M --iommu smmuv3 --vfio "$EDU" --rng \
+	--cmdline "console=ttyAMA0 quiet iommu.passthrough=0 iommu.strict=1 nbl2.run=smmu,rng,edu-fault nbl2.action=poweroff"
+grep -E 'NBL2: (run|iommu groups|hwrng)' /tmp/mixed.out
+expect_rc mixed 0
+expect_out mixed "NBL2: iommu groups=2"
+expect_out mixed "NBL2: run rng rc=0"
+expect_out mixed "NBL2: dmesg: .*event: F_TRANSLATION .*sid: 0x8 "
+expect_out mixed "NBL2: run edu-fault rc=0"
+expect_err mixed "smmuv3: .*walks=[1-9][0-9]* "
+expect_err mixed "smmuv3 nesting: .*host events [1-9]"

@@ -1,32 +1,13 @@
 #!/usr/bin/env python3
 """Tables and results.json for bench/iommu/run from the @@IOB lines."""
-import argparse
-import json
-import statistics
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from benchlib import (fmt, load_meta, load_runs, parse_report_args, ratio,  # noqa: E402
+                      spread, write_json)
 
 KSTATS = ["exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat"]
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def spread(xs):
-    xs = [x for x in xs if x is not None]
-    return {"median": med(xs), "min": min(xs), "max": max(xs), "n": len(xs)} if xs else None
-
-
-def fmt(v, nd=2):
-    if v is None:
-        return "-"
-    if abs(v) >= 1000:
-        return f"{v:.0f}"
-    return f"{v:.{nd}f}"
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
 
 
 def kvm_delta(r, key):
@@ -88,22 +69,10 @@ def blk_figures(r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--meta", required=True)
-    ap.add_argument("--commit", default="")
-    ap.add_argument("--worktree", default="0")
-    ap.add_argument("--wall-s", type=int, default=0)
-    ap.add_argument("--host", default="")
-    ap.add_argument("--complete", default="false")
-    ap.add_argument("--json", required=True)
-    a = ap.parse_args()
+    a = parse_report_args()
 
-    runs = [json.loads(l) for l in open(a.raw) if l.strip()]
-    try:
-        meta = json.load(open(a.meta))
-    except (OSError, ValueError):
-        meta = {}
+    runs = load_runs(a.raw)
+    meta = load_meta(a.meta)
     failed = [f'{r["vmm"]} {r["mode"]} {r["test"]} round {r["round"]}'
               for r in runs if not r.get("ok")]
     base = next((r for r in runs if r["test"] == "dma" and r["round"] == 0), None)
@@ -195,9 +164,7 @@ def main():
            "complete": a.complete == "true", "failed": failed, "meta": meta,
            "dma": dma_sum, "blk": blk_sum, "ratios": ratios,
            "dma_setup_run": base, "runs": runs}
-    with open(a.json, "w") as f:
-        json.dump(res, f, indent=1)
-        f.write("\n")
+    write_json(a.json, res)
 
 
 if __name__ == "__main__":

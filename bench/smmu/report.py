@@ -8,27 +8,20 @@ no I/O). Guest map/unmap pairs: virtio-iommu's UNMAP requests, exact; for
 the SMMUv3 (where a map is a page-table write nobody sees) the same I/O's
 pairs per unit under virtio-iommu in the same mode times this run's units.
 """
-import argparse
-import json
-import statistics
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from benchlib import (load_meta, load_runs, med, parse_report_args, spread,  # noqa: E402
+                      write_json)
 
 KSTATS = ["exits", "mmio_exit_user", "mmio_exit_kernel", "wfi_exit_stat",
           "hvc_exit_stat", "signal_exits"]
 MODES = ["strict", "lazy"]
 
 
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
-
-
-def spread(xs):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return None
-    return {"median": med(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
-
-
+# Unlike benchlib.fmt: per-unit figures here are often well below one,
+# so fewer digits from 10 up and rounding noise shown as zero.
 def fmt(v, nd=2):
     if v is None:
         return "-"
@@ -103,21 +96,9 @@ def run_figures(r, base):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--meta", required=True)
-    ap.add_argument("--commit", default="")
-    ap.add_argument("--worktree", default="0")
-    ap.add_argument("--wall-s", type=int, default=0)
-    ap.add_argument("--host", default="")
-    ap.add_argument("--complete", default="false")
-    ap.add_argument("--json", required=True)
-    a = ap.parse_args()
-    runs = [json.loads(l) for l in open(a.raw) if l.strip()]
-    try:
-        meta = json.load(open(a.meta))
-    except (OSError, ValueError):
-        meta = {}
+    a = parse_report_args()
+    runs = load_runs(a.raw)
+    meta = load_meta(a.meta)
     failed = [r for r in runs if not r.get("ok")]
     base = {(r["set"], r["iommu"], r["mode"]): r for r in runs
             if r["round"] == 0 and r.get("ok")}
@@ -269,9 +250,7 @@ def main():
                 cells[3] = cells[6] = ""
             print(f"| {label} | " + " | ".join(cells) + " |")
     print(f"\nruns failed: {len(failed)}; complete: {a.complete}; wall {a.wall_s} s; {a.host}")
-    with open(a.json, "w") as fh:
-        json.dump(out, fh, indent=1, sort_keys=True)
-        fh.write("\n")
+    write_json(a.json, out, sort_keys=True)
     print(f"results: {a.json}")
 
 

@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Table and results.json for bench/vfio/run from the @@VFB lines."""
-import argparse
-import json
 import os
 import sys
 
-# The median/min/max and number formatting of the virtio-iommu benchmark.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "iommu"))
-from report import fmt, med, ratio, spread  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from benchlib import (fmt, load_meta, load_runs, parse_report_args, ratio,  # noqa: E402
+                      spread, write_json)
 
 DIRS = ("tx", "rx")
 # Exits to userspace that arm64 KVM counts per vCPU: MMIO it cannot handle
@@ -56,22 +54,10 @@ def figures(r, d):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
-    ap.add_argument("--meta", required=True)
-    ap.add_argument("--commit", default="")
-    ap.add_argument("--worktree", default="0")
-    ap.add_argument("--wall-s", type=int, default=0)
-    ap.add_argument("--host", default="")
-    ap.add_argument("--complete", default="false")
-    ap.add_argument("--json", required=True)
-    a = ap.parse_args()
+    a = parse_report_args()
 
-    runs = [json.loads(l) for l in open(a.raw) if l.strip()]
-    try:
-        meta = json.load(open(a.meta))
-    except (OSError, ValueError):
-        meta = {}
+    runs = load_runs(a.raw)
+    meta = load_meta(a.meta)
     failed = [f'{r["mode"]} round {r["round"]}' for r in runs if not r.get("ok")]
     per = {m: {d: [figures(r, d) for r in runs if r["mode"] == m and completed(r, d)]
                for d in DIRS} for m in ("l1", "l2")}
@@ -144,9 +130,7 @@ def main():
         "ratio_l2_l1_mb_s": {d: ratio(m("l2", d, "mb_s"), m("l1", d, "mb_s")) for d in DIRS},
         "runs": runs,
     }
-    with open(a.json, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    write_json(a.json, result)
 
 
 if __name__ == "__main__":

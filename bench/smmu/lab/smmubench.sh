@@ -54,23 +54,11 @@ case ",$sets," in
 esac
 dd if=/dev/zero of=$img bs=1048576 count=64 2>/dev/null || { say "cannot create $img"; exit 1; }
 
-# kvm_json: every numeric stat of the running VM's debugfs directory (one
-# VM at a time) and L1 KVM's global "exits".
+# kvm_json: the uptime, L1 KVM's global "exits" and every numeric stat of
+# the running VM's debugfs directory (one VM at a time).
+. /lab/kvm-stats.sh
 kvm_json() {
-	j="\"t\":$(cut -d' ' -f1 /proc/uptime)"
-	j="$j,\"global_exits\":$(cat /sys/kernel/debug/kvm/exits 2>/dev/null || echo null)"
-	d=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null | head -1)
-	if [ -n "$d" ]; then
-		v=""
-		for f in "$d"/*; do
-			[ -f "$f" ] || continue
-			x=$(cat "$f" 2>/dev/null) || continue
-			case "$x" in '' | *[!0-9]*) continue ;; esac
-			v="$v,\"$(basename "$f")\":$x"
-		done
-		j="$j,\"vm\":{${v#,}}"
-	fi
-	echo "{$j}"
+	echo "{\"t\":$(cut -d' ' -f1 /proc/uptime),$(kvm_vm_json)}"
 }
 
 # watch NAME: until /tmp/NAME.done, snapshot the counters into /tmp/NAME.kb

@@ -58,14 +58,6 @@ B_IP=169.254.79.1
 bad=0
 say() { echo "[vfiobench] $*"; }
 
-find_fn() { # vendor device index
-	n=0
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] || continue
-		if [ "$n" = "$3" ]; then basename "$d"; return; fi
-		n=$((n + 1))
-	done
-}
 NIC=$(find_fn 0x8086 0x10d3 0)
 PEER=$(find_fn 0x8086 0x10d3 1)
 [ -n "$NIC" ] && [ -n "$PEER" ] || { say "two e1000e expected, found '$NIC' '$PEER'"; exit 1; }
@@ -93,23 +85,12 @@ sum_irqs() {
 # kvm_json: every numeric stat of the running VM's debugfs directory (one
 # VM at a time), L1 KVM's global "exits", and L1's interrupt counts of the
 # vfio-msix lines (NIC A assigned) and of NIC B.
+. /lab/kvm-stats.sh
 kvm_json() {
 	j="\"t\":$(cut -d' ' -f1 /proc/uptime)"
 	j="$j,\"l1_vfio_irqs\":$(sum_irqs '$NF ~ /^vfio-msix/')"
 	j="$j,\"l1_peer_irqs\":$(sum_irqs "\$NF == \"$pifc\" || index(\$NF, \"$pifc-\") == 1")"
-	j="$j,\"global_exits\":$(cat /sys/kernel/debug/kvm/exits 2>/dev/null || echo null)"
-	d=$(ls -d /sys/kernel/debug/kvm/*-* 2>/dev/null | head -1)
-	if [ -n "$d" ]; then
-		v=""
-		for f in "$d"/*; do
-			[ -f "$f" ] || continue
-			x=$(cat "$f" 2>/dev/null) || continue
-			case "$x" in '' | *[!0-9]*) continue ;; esac
-			v="$v,\"$(basename "$f")\":$x"
-		done
-		j="$j,\"vm\":{${v#,}}"
-	fi
-	echo "{$j}"
+	echo "{$j,$(kvm_vm_json)}"
 }
 
 # watch NAME: until /tmp/NAME.done, on the side's "@@VFB-BEGIN DIR":

@@ -17,6 +17,8 @@
 #include "iommu/iommufd.h"
 #include "iommu/uapi_iommufd.h"
 
+#include "fake_iommufd.h"
+
 #define MAX_CALLS  16
 #define MAX_RANGES 8
 
@@ -78,7 +80,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	switch (req) {
 	case IOMMU_DESTROY:
 		c->destroy = *(struct iommu_destroy *)arg;
-		cr_assert_eq(c->destroy.size, sizeof(struct iommu_destroy));
+		fake_iommufd_check_destroy(&c->destroy);
 		return 0;
 	case IOMMU_IOAS_ALLOC: {
 		struct iommu_ioas_alloc *a = arg;
@@ -128,29 +130,19 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	case IOMMU_GET_HW_INFO: {
 		struct iommu_hw_info *h = arg;
 
-		cr_assert_eq(h->size, sizeof(*h));
-		cr_assert_eq(h->flags, 0);
-		cr_assert_eq(h->data_len,
-			     sizeof(struct iommu_hw_info_arm_smmuv3));
-		cr_assert_neq(h->data_uptr, 0);
+		fake_iommufd_check_hw_info(h);
 		c->hw_info = *h;
 		if (fk->nest_err)
 			return fk->nest_err;
-		memcpy((void *)(uintptr_t)h->data_uptr, &fk->smmu,
-		       sizeof(fk->smmu));
-		h->out_data_type = fk->hw_info_type;
+		fake_iommufd_hw_info_reply(h, &fk->smmu, fk->hw_info_type);
 		h->out_capabilities = 0x6;
 		return 0;
 	}
 	case IOMMU_HWPT_ALLOC: {
 		struct iommu_hwpt_alloc *a = arg;
 
-		cr_assert_eq(a->size, sizeof(*a));
-		cr_assert_eq(a->__reserved, 0);
-		cr_assert_eq(a->fault_id, 0);
-		cr_assert_eq(a->__reserved2, 0);
+		fake_iommufd_check_hwpt_alloc(a);
 		if (a->data_type == IOMMU_HWPT_DATA_ARM_SMMUV3) {
-			cr_assert_eq(a->data_len, sizeof(c->ste));
 			memcpy(&c->ste, (void *)(uintptr_t)a->data_uptr,
 			       sizeof(c->ste));
 		}
@@ -163,11 +155,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	case IOMMU_VIOMMU_ALLOC: {
 		struct iommu_viommu_alloc *v = arg;
 
-		cr_assert_eq(v->size, sizeof(*v));
-		cr_assert_eq(v->flags, 0);
-		cr_assert_eq(v->data_len, 0);
-		cr_assert_eq(v->__reserved, 0);
-		cr_assert_eq(v->data_uptr, 0);
+		fake_iommufd_check_viommu_alloc(v);
 		c->viommu = *v;
 		if (fk->nest_err)
 			return fk->nest_err;
@@ -188,8 +176,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		struct iommu_hwpt_invalidate *i = arg;
 		unsigned int handled = i->entry_num;
 
-		cr_assert_eq(i->size, sizeof(*i));
-		cr_assert_eq(i->__reserved, 0);
+		fake_iommufd_check_invalidate(i);
 		if (i->entry_num)
 			memcpy(c->first_cmd, (void *)(uintptr_t)i->data_uptr,
 			       sizeof(c->first_cmd));
@@ -209,9 +196,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	case IOMMU_VEVENTQ_ALLOC: {
 		struct iommu_veventq_alloc *q = arg;
 
-		cr_assert_eq(q->size, sizeof(*q));
-		cr_assert_eq(q->flags, 0);
-		cr_assert_eq(q->__reserved, 0);
+		fake_iommufd_check_veventq_alloc(q);
 		c->veventq = *q;
 		if (fk->nest_err)
 			return fk->nest_err;

@@ -21,6 +21,8 @@
 #include "iommu/smmuv3.h"
 #include "iommu/uapi_iommufd.h"
 
+#include "fake_iommufd.h"
+
 #define RAM	  0x80000000ull
 #define RAM_SIZE  (4ull << 20)
 #define L1TAB	  (RAM + 0x10000)
@@ -30,6 +32,8 @@
 #define EVTQ	  (RAM + 0x80000)
 #define CMDQ_LOG2 10 /* room for more than SMMU_NEST_BATCH commands */
 #define EVTQ_LOG2 6
+
+#include "smmu_guest.h"
 
 #define IOAS	 3
 #define DEV_ID	 40 /* iommufd device IDs */
@@ -100,11 +104,8 @@ struct fake_dev {
 static struct fake_kernel k;
 static struct iommufd ifd;
 static struct fake_dev fdev[2];
-static struct guest_mem mem;
-static struct smmuv3 smmu;
 static struct host_ops host;
 static struct smmu_nest n;
-static uint32_t cmd_prod;
 
 static unsigned int count_req(unsigned long req)
 {
@@ -152,34 +153,23 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	switch (req) {
 	case IOMMU_DESTROY:
 		c->destroy = *(struct iommu_destroy *)arg;
-		cr_assert_eq(c->destroy.size, sizeof(struct iommu_destroy));
+		fake_iommufd_check_destroy(&c->destroy);
 		return err;
 	case IOMMU_GET_HW_INFO: {
 		struct iommu_hw_info *h = arg;
 
-		cr_assert_eq(h->size, sizeof(*h));
-		cr_assert_eq(h->flags, 0);
-		cr_assert_eq(h->data_len,
-			     sizeof(struct iommu_hw_info_arm_smmuv3));
-		cr_assert_neq(h->data_uptr, 0);
+		fake_iommufd_check_hw_info(h);
 		c->hw_info = *h;
 		if (err)
 			return err;
-		memcpy((void *)(uintptr_t)h->data_uptr, &k.smmu,
-		       sizeof(k.smmu));
-		h->out_data_type = k.hw_info_type;
+		fake_iommufd_hw_info_reply(h, &k.smmu, k.hw_info_type);
 		return 0;
 	}
 	case IOMMU_HWPT_ALLOC: {
 		struct iommu_hwpt_alloc *a = arg;
 
-		cr_assert_eq(a->size, sizeof(*a));
-		cr_assert_eq(a->__reserved, 0);
-		cr_assert_eq(a->fault_id, 0);
-		cr_assert_eq(a->__reserved2, 0);
+		fake_iommufd_check_hwpt_alloc(a);
 		if (a->data_type == IOMMU_HWPT_DATA_ARM_SMMUV3) {
-			cr_assert_eq(a->data_len,
-				     sizeof(struct iommu_hwpt_arm_smmuv3));
 			cr_assert_eq(a->flags, 0);
 			memcpy(c->ste, (void *)(uintptr_t)a->data_uptr,
 			       sizeof(c->ste));
@@ -198,11 +188,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	case IOMMU_VIOMMU_ALLOC: {
 		struct iommu_viommu_alloc *v = arg;
 
-		cr_assert_eq(v->size, sizeof(*v));
-		cr_assert_eq(v->flags, 0);
-		cr_assert_eq(v->data_len, 0);
-		cr_assert_eq(v->__reserved, 0);
-		cr_assert_eq(v->data_uptr, 0);
+		fake_iommufd_check_viommu_alloc(v);
 		c->viommu = *v;
 		if (err)
 			return err;
@@ -224,8 +210,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 	case IOMMU_HWPT_INVALIDATE: {
 		struct iommu_hwpt_invalidate *i = arg;
 
-		cr_assert_eq(i->size, sizeof(*i));
-		cr_assert_eq(i->__reserved, 0);
+		fake_iommufd_check_invalidate(i);
 		cr_assert_eq(i->data_type,
 			     IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3);
 		cr_assert_eq(i->entry_len,
@@ -247,9 +232,7 @@ static int fake_ioctl(void *opaque, int fd, unsigned long req, void *arg)
 		struct iommu_veventq_alloc *q = arg;
 		int p[2];
 
-		cr_assert_eq(q->size, sizeof(*q));
-		cr_assert_eq(q->flags, 0);
-		cr_assert_eq(q->__reserved, 0);
+		fake_iommufd_check_veventq_alloc(q);
 		c->veventq = *q;
 		if (err)
 			return err;
@@ -330,29 +313,6 @@ static unsigned int capture_lines(const char *needle)
 
 /* ---- the emulated SMMU, driven like Linux's arm-smmu-v3 ---- */
 
-static void w32(uint64_t off, uint32_t v)
-{
-	smmuv3_mmio_ops.write(&smmu, off, v, 4);
-}
-
-static void w64(uint64_t off, uint64_t v)
-{
-	smmuv3_mmio_ops.write(&smmu, off, v, 8);
-}
-
-static uint32_t r32(uint64_t off)
-{
-	return smmuv3_mmio_ops.read(&smmu, off, 4);
-}
-
-static uint64_t *g64(uint64_t gpa)
-{
-	uint64_t *p = gmem_ptr(&mem, gpa, 8);
-
-	cr_assert(p);
-	return p;
-}
-
 static void host_info(struct iommufd_smmuv3_info *h)
 {
 	*h = (struct iommufd_smmuv3_info){
@@ -430,32 +390,10 @@ static void nest_up(void)
 	k.ncalls = 0;
 }
 
-/* Linux's arm_smmu_device_reset(), in order; StreamIDs 0-255 in one L2. */
+/* No interrupts: the tests read the event queue themselves. */
 static void enable(void)
 {
-	*g64(L1TAB) = L2TAB | 9;
-	w64(SMMU_STRTAB_BASE, L1TAB | (1ull << 62));
-	w32(SMMU_STRTAB_BASE_CFG, (1u << 16) | (8u << 6) | 17u);
-	w64(SMMU_CMDQ_BASE, CMDQ | CMDQ_LOG2);
-	w32(SMMU_CMDQ_PROD, 0);
-	w32(SMMU_CMDQ_CONS, 0);
-	w32(SMMU_CR0, CR0_CMDQEN);
-	w64(SMMU_EVENTQ_BASE, EVTQ | EVTQ_LOG2);
-	w32(SMMU_EVENTQ_PROD, 0);
-	w32(SMMU_EVENTQ_CONS, 0);
-	w32(SMMU_CR0, CR0_CMDQEN | CR0_EVTQEN);
-	w32(SMMU_CR0, CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN);
-	cr_assert_eq(r32(SMMU_CR0ACK), CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN);
-}
-
-/* Queue a command without telling the SMMU (no PROD write). */
-static void put_cmd(uint64_t c0, uint64_t c1)
-{
-	uint64_t *e = g64(CMDQ + (cmd_prod & ((1u << CMDQ_LOG2) - 1)) * 16);
-
-	e[0] = c0;
-	e[1] = c1;
-	cmd_prod = (cmd_prod + 1) & ((2u << CMDQ_LOG2) - 1);
+	smmu_guest_enable(NULL);
 }
 
 /* Hand the queued commands over: one write of CMDQ_PROD. */
@@ -464,11 +402,6 @@ static void doorbell(void)
 	w32(SMMU_CMDQ_PROD, cmd_prod);
 	cr_assert_eq(r32(SMMU_CMDQ_CONS), cmd_prod, "every command consumed");
 	cr_assert_eq(r32(SMMU_GERROR) & GERROR_CMDQ_ERR, 0);
-}
-
-static uint64_t *ste(uint32_t sid)
-{
-	return g64(L2TAB + sid * 64ull);
 }
 
 /* Write the STE of @sid and invalidate it, like arm_smmu_write_ste(). */
@@ -491,18 +424,6 @@ static void set_ste(uint32_t sid, uint64_t w0, uint64_t w1)
 static uint64_t s1_w0(uint64_t cd)
 {
 	return 1 | (uint64_t)STE_CFG_S1 << 1 | cd;
-}
-
-static unsigned int events(void)
-{
-	uint32_t m = (2u << EVTQ_LOG2) - 1;
-
-	return ((r32(SMMU_EVENTQ_PROD) & m) - (r32(SMMU_EVENTQ_CONS) & m)) & m;
-}
-
-static uint64_t *event(unsigned int i)
-{
-	return g64(EVTQ + (i & ((1u << EVTQ_LOG2) - 1)) * 32ull);
 }
 
 static unsigned int attaches(void)

@@ -33,11 +33,10 @@
 #define PTE_AP1	  (1ull << 6) /* EL0 (device) accessible */
 #define PTE_RO	  (1ull << 7)
 
-static struct guest_mem mem;
-static struct smmuv3 smmu;
+#include "smmu_guest.h"
+
 static struct host_ops host;
 static uint64_t pt_next;
-static uint32_t cmd_prod;
 static unsigned int msis, spis;
 static uint64_t last_msi_addr;
 static uint32_t last_msi_data, last_msi_devid;
@@ -71,29 +70,6 @@ static int fake_route_add(void *opaque, uint64_t addr, uint32_t data,
 	return 7;
 }
 
-static void w32(uint64_t off, uint32_t v)
-{
-	smmuv3_mmio_ops.write(&smmu, off, v, 4);
-}
-
-static void w64(uint64_t off, uint64_t v)
-{
-	smmuv3_mmio_ops.write(&smmu, off, v, 8);
-}
-
-static uint32_t r32(uint64_t off)
-{
-	return smmuv3_mmio_ops.read(&smmu, off, 4);
-}
-
-static uint64_t *g64(uint64_t gpa)
-{
-	uint64_t *p = gmem_ptr(&mem, gpa, 8);
-
-	cr_assert(p);
-	return p;
-}
-
 static void setup(void)
 {
 	struct smmuv3_params p = {
@@ -124,43 +100,26 @@ static void teardown(void)
 
 TestSuite(smmuv3, .init = setup, .fini = teardown);
 
-/* Linux's arm_smmu_device_reset(), in order. */
-static void enable(void)
+/* Event queue and GERROR interrupts as MSIs to the doorbell. */
+static void msi_irqs(void)
 {
-	*g64(L1TAB) = L2TAB | 9; /* StreamIDs 0-255: span 9 */
-	w64(SMMU_STRTAB_BASE, L1TAB | (1ull << 62));
-	w32(SMMU_STRTAB_BASE_CFG, (1u << 16) | (8u << 6) | 17u);
-	w64(SMMU_CMDQ_BASE, CMDQ | CMDQ_LOG2);
-	w32(SMMU_CMDQ_PROD, 0);
-	w32(SMMU_CMDQ_CONS, 0);
-	w32(SMMU_CR0, CR0_CMDQEN);
-	cr_assert_eq(r32(SMMU_CR0ACK), CR0_CMDQEN);
-	w64(SMMU_EVENTQ_BASE, EVTQ | EVTQ_LOG2);
-	w32(SMMU_EVENTQ_PROD, 0);
-	w32(SMMU_EVENTQ_CONS, 0);
-	w32(SMMU_CR0, CR0_CMDQEN | CR0_EVTQEN);
 	w64(SMMU_EVENTQ_IRQ_CFG0, DOORBELL);
 	w32(SMMU_EVENTQ_IRQ_CFG1, 5);
 	w64(SMMU_GERROR_IRQ_CFG0, DOORBELL);
 	w32(SMMU_GERROR_IRQ_CFG1, 6);
 	w32(SMMU_IRQ_CTRL, IRQ_CTRL_GERROR_IRQEN | IRQ_CTRL_EVTQ_IRQEN);
-	w32(SMMU_CR0, CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN);
-	cr_assert_eq(r32(SMMU_CR0ACK), CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN);
 }
 
+static void enable(void)
+{
+	smmu_guest_enable(msi_irqs);
+}
+
+/* Queue one command and hand it over. */
 static void cmd(uint64_t c0, uint64_t c1)
 {
-	uint64_t *e = g64(CMDQ + (cmd_prod & ((1u << CMDQ_LOG2) - 1)) * 16);
-
-	e[0] = c0;
-	e[1] = c1;
-	cmd_prod = (cmd_prod + 1) & ((2u << CMDQ_LOG2) - 1);
+	put_cmd(c0, c1);
 	w32(SMMU_CMDQ_PROD, cmd_prod);
-}
-
-static uint64_t *ste(uint32_t sid)
-{
-	return g64(L2TAB + sid * 64ull);
 }
 
 /* The STE and CD Linux writes for a stage-1 DMA domain (4K, 48-bit). */
@@ -209,18 +168,6 @@ static void *xlate(uint32_t sid, uint64_t iova, uint64_t len,
 
 	cr_assert_eq(smmuv3_client_dma(&smmu, NULL, NULL, sid, &as), 0);
 	return dma_map_contig(&as, iova, len, access);
-}
-
-static unsigned int events(void)
-{
-	uint32_t p = r32(SMMU_EVENTQ_PROD), c = r32(SMMU_EVENTQ_CONS);
-
-	return ((p & 0xf) - (c & 0xf)) & 0xf;
-}
-
-static uint64_t *event(unsigned int i)
-{
-	return g64(EVTQ + (i & 7) * 32ull);
 }
 
 /* The newest record on the event queue. */

@@ -149,19 +149,17 @@ static bool msi_capable(const struct smmuv3 *s)
 	return s->idr[0] & IDR0_MSI;
 }
 
-static void raise_gerror(struct smmuv3 *s, uint32_t bit);
-
-static void gerror_irq(struct smmuv3 *s)
+/*
+ * Interrupt through the source's MSI when the SMMU has MSIs and the guest
+ * gave it an address, else its wired SPI. False when the MSI aborted.
+ */
+static bool signal_irq(struct smmuv3 *s, const struct smmuv3_msi_cfg *c,
+		       unsigned int spi)
 {
-	if (!(s->irq_ctrl & IRQ_CTRL_GERROR_IRQEN))
-		return;
-	if (msi_capable(s) && (s->gerror_irq_cfg0 & MSI_ADDR)) {
-		if (!send_msi(s, s->gerror_irq_cfg0, s->gerror_irq_cfg1) &&
-		    !((s->gerror ^ s->gerrorn) & GERROR_MSI_GERROR_ABT_ERR))
-			s->gerror ^= GERROR_MSI_GERROR_ABT_ERR;
-		return;
-	}
-	pulse_spi(s, s->spi_gerror);
+	if (msi_capable(s) && (c->addr & MSI_ADDR))
+		return send_msi(s, c->addr, c->data);
+	pulse_spi(s, spi);
+	return true;
 }
 
 /* Make @bit active (GERROR differs from GERRORN) and interrupt. */
@@ -170,19 +168,35 @@ static void raise_gerror(struct smmuv3 *s, uint32_t bit)
 	if ((s->gerror ^ s->gerrorn) & bit)
 		return; /* already active: no new edge */
 	s->gerror ^= bit;
-	gerror_irq(s);
+	if (!(s->irq_ctrl & IRQ_CTRL_GERROR_IRQEN))
+		return;
+	/* A GERROR MSI that aborts is recorded without another interrupt. */
+	if (!signal_irq(s, &s->gerror_msi, s->spi_gerror) &&
+	    !((s->gerror ^ s->gerrorn) & GERROR_MSI_GERROR_ABT_ERR))
+		s->gerror ^= GERROR_MSI_GERROR_ABT_ERR;
 }
 
 static void evtq_irq(struct smmuv3 *s)
 {
-	if (!(s->irq_ctrl & IRQ_CTRL_EVTQ_IRQEN))
-		return;
-	if (msi_capable(s) && (s->evtq_irq_cfg0 & MSI_ADDR)) {
-		if (!send_msi(s, s->evtq_irq_cfg0, s->evtq_irq_cfg1))
-			raise_gerror(s, GERROR_MSI_EVTQ_ABT_ERR);
-		return;
-	}
-	pulse_spi(s, s->spi_evtq);
+	if ((s->irq_ctrl & IRQ_CTRL_EVTQ_IRQEN) &&
+	    !signal_irq(s, &s->evtq_msi, s->spi_evtq))
+		raise_gerror(s, GERROR_MSI_EVTQ_ABT_ERR);
+}
+
+/* *_IRQ_CFG0/1/2 at @off from the source's CFG0 register. */
+static uint64_t msi_cfg_read(const struct smmuv3_msi_cfg *c, uint64_t off)
+{
+	return off == 0 ? c->addr : off == 8 ? c->data : c->attr;
+}
+
+static void msi_cfg_write(struct smmuv3_msi_cfg *c, uint64_t off, uint64_t v)
+{
+	if (off == 0)
+		c->addr = v & MSI_ADDR;
+	else if (off == 8)
+		c->data = v;
+	else
+		c->attr = v & 0x3f; /* SH, MemAttr */
 }
 
 /* --- queues ------------------------------------------------------------ */
@@ -1112,11 +1126,9 @@ static uint64_t reg_read(struct smmuv3 *s, uint64_t off)
 	case SMMU_GERRORN:
 		return s->gerrorn;
 	case SMMU_GERROR_IRQ_CFG0:
-		return s->gerror_irq_cfg0;
 	case SMMU_GERROR_IRQ_CFG1:
-		return s->gerror_irq_cfg1;
 	case SMMU_GERROR_IRQ_CFG2:
-		return s->gerror_irq_cfg2;
+		return msi_cfg_read(&s->gerror_msi, off - SMMU_GERROR_IRQ_CFG0);
 	case SMMU_STRTAB_BASE:
 		return s->strtab_base;
 	case SMMU_STRTAB_BASE_CFG:
@@ -1136,11 +1148,9 @@ static uint64_t reg_read(struct smmuv3 *s, uint64_t off)
 	case SMMU_EVENTQ_CONS_P0:
 		return s->evtq.cons;
 	case SMMU_EVENTQ_IRQ_CFG0:
-		return s->evtq_irq_cfg0;
 	case SMMU_EVENTQ_IRQ_CFG1:
-		return s->evtq_irq_cfg1;
 	case SMMU_EVENTQ_IRQ_CFG2:
-		return s->evtq_irq_cfg2;
+		return msi_cfg_read(&s->evtq_msi, off - SMMU_EVENTQ_IRQ_CFG0);
 	default:
 		return 0; /* RAZ: PRIQ, STATUSR, ID registers, RES0 */
 	}
@@ -1183,13 +1193,9 @@ static void reg_write(struct smmuv3 *s, uint64_t off, uint64_t v)
 		break;
 	}
 	case SMMU_GERROR_IRQ_CFG0:
-		s->gerror_irq_cfg0 = v & MSI_ADDR;
-		break;
 	case SMMU_GERROR_IRQ_CFG1:
-		s->gerror_irq_cfg1 = v;
-		break;
 	case SMMU_GERROR_IRQ_CFG2:
-		s->gerror_irq_cfg2 = v & 0x3f;
+		msi_cfg_write(&s->gerror_msi, off - SMMU_GERROR_IRQ_CFG0, v);
 		break;
 	case SMMU_STRTAB_BASE:
 		if (!(s->cr0 & CR0_SMMUEN))
@@ -1231,13 +1237,9 @@ static void reg_write(struct smmuv3 *s, uint64_t off, uint64_t v)
 		s->evtq.cons = (v & SMMU_Q_OVF) | q_ptr(v, log2);
 		break;
 	case SMMU_EVENTQ_IRQ_CFG0:
-		s->evtq_irq_cfg0 = v & MSI_ADDR;
-		break;
 	case SMMU_EVENTQ_IRQ_CFG1:
-		s->evtq_irq_cfg1 = v;
-		break;
 	case SMMU_EVENTQ_IRQ_CFG2:
-		s->evtq_irq_cfg2 = v & 0x3f;
+		msi_cfg_write(&s->evtq_msi, off - SMMU_EVENTQ_IRQ_CFG0, v);
 		break;
 	default:
 		break; /* read-only or RES0: ignored */

@@ -210,6 +210,12 @@ struct smmuv3_params {
 	uint32_t msi_devid;
 };
 
+/* An interrupt source's *_IRQ_CFG0 (address), CFG1 (data), CFG2 (attrs). */
+struct smmuv3_msi_cfg {
+	uint64_t addr;
+	uint32_t data, attr;
+};
+
 struct smmuv3_queue {
 	uint64_t base; /* Q_BASE register */
 	uint32_t prod, cons;
@@ -250,9 +256,7 @@ struct smmuv3 {
 	uint32_t msi_devid;
 
 	uint32_t cr0, cr1, cr2, gbpa, irq_ctrl, gerror, gerrorn;
-	uint64_t gerror_irq_cfg0, evtq_irq_cfg0;
-	uint32_t gerror_irq_cfg1, gerror_irq_cfg2;
-	uint32_t evtq_irq_cfg1, evtq_irq_cfg2;
+	struct smmuv3_msi_cfg gerror_msi, evtq_msi; /* *_IRQ_CFG0-2 */
 	uint64_t strtab_base;
 	uint32_t strtab_base_cfg;
 	struct smmuv3_queue cmdq, evtq;

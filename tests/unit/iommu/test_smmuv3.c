@@ -505,6 +505,25 @@ Test(smmuv3, command_queue_outside_ram_aborts)
 	cr_assert(r32(SMMU_GERROR) & GERROR_CMDQ_ERR);
 }
 
+/* Interrupt MSIs the guest aims outside RAM and the ITS abort, recorded. */
+Test(smmuv3, irq_msi_outside_ram_is_an_msi_abort)
+{
+	w64(SMMU_GERROR_IRQ_CFG0, RAM + RAM_SIZE);
+	w32(SMMU_GERROR_IRQ_CFG1, 9);
+	w32(SMMU_GERROR_IRQ_CFG2, 0xffffffff);
+	cr_assert_eq(smmuv3_mmio_ops.read(&smmu, SMMU_GERROR_IRQ_CFG0, 8),
+		     RAM + RAM_SIZE);
+	cr_assert_eq(r32(SMMU_GERROR_IRQ_CFG1), 9);
+	cr_assert_eq(r32(SMMU_GERROR_IRQ_CFG2), 0x3f, "only SH and MemAttr");
+	w32(SMMU_IRQ_CTRL, IRQ_CTRL_GERROR_IRQEN);
+	w64(SMMU_CMDQ_BASE, (RAM + RAM_SIZE) | 4);
+	w32(SMMU_CR0, CR0_CMDQEN);
+	w32(SMMU_CMDQ_PROD, 1);
+	cr_assert(r32(SMMU_GERROR) & GERROR_CMDQ_ERR);
+	cr_assert(r32(SMMU_GERROR) & GERROR_MSI_GERROR_ABT_ERR);
+	cr_assert_eq(msis + spis, 0, "no interrupt went anywhere");
+}
+
 Test(smmuv3, cmd_sync_msi_writes_guest_memory)
 {
 	enable();
